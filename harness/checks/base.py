@@ -1,0 +1,46 @@
+"""What a check is, and the catalogue every check registers itself in.
+
+A check is a small function over an Exchange. It returns None when the exchange honours the contract
+and raises CheckFailed (with a message saying what was expected and what came back, and the JSON path)
+when it does not. `applies` says whether the check has anything to judge in a given exchange; a check
+that does not apply is neither passed nor failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from harness.exchange import Exchange
+
+
+class CheckFailed(Exception):
+    def __init__(self, message: str, path: str = "$") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # "<group>.<what>", e.g. "stream.done"
+    description: str  # one line, shown by `servecheck checks list`
+    run: Callable[[Exchange], None]
+    applies: Callable[[Exchange], bool]
+
+
+CATALOGUE: dict[str, Check] = {}
+
+
+def check(
+    name: str, description: str, applies: Callable[[Exchange], bool] = lambda ex: True
+) -> Callable[[Callable[[Exchange], None]], Callable[[Exchange], None]]:
+    """Register the decorated function in the catalogue under `name`."""
+
+    def register(func: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
+        if name in CATALOGUE:
+            raise ValueError(f"check {name!r} registered twice")
+        CATALOGUE[name] = Check(name, description, func, applies)
+        return func
+
+    return register

@@ -1,0 +1,7 @@
+"""Where the project's data folders live (the repository root, as installed with `pip install -e .`)."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS_DIR = ROOT / "schemas"
+REPORTS_DIR = ROOT / "reports"

@@ -1,0 +1,160 @@
+"""The schema registry: loads schemas/*.json, resolves `$ref`s and hands out compiled validators.
+
+Schemas are JSON Schema 2020-12 files, one per payload family, named by file stem ("chat_request").
+`resolved(name)` inlines every `$ref` (via `referencing`) into one self-contained, `$defs`-free
+document: that is what hypothesis-jsonschema and the fast validator consume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import jsonschema_rs
+import orjson
+import referencing
+import referencing.jsonschema
+
+from harness.paths import SCHEMAS_DIR
+
+
+class SchemaLoadError(Exception):
+    """A schema file is missing, unreadable, not valid JSON Schema, or has an unresolvable `$ref`."""
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One validation error: where in the instance (a JSON path like `$.choices[0].index`) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """Render an instance location as a JSON path: ["choices", 0, "index"] -> `$.choices[0].index`."""
+    out = "$"
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class SchemaRegistry:
+    """Every schema in a folder, addressable by name, with refs resolved and validators compiled."""
+
+    def __init__(self, folder: Path = SCHEMAS_DIR) -> None:
+        self.folder = folder
+        self._raw: dict[str, dict[str, Any]] = {}
+        for path in sorted(folder.glob("*.json")):
+            try:
+                schema = orjson.loads(path.read_bytes())
+            except orjson.JSONDecodeError as exc:
+                raise SchemaLoadError(f"{path.name}: not JSON: {exc}") from None
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except jsonschema.SchemaError as exc:
+                raise SchemaLoadError(f"{path.name}: not a valid JSON Schema: {exc.message}") from None
+            if "$id" not in schema:
+                raise SchemaLoadError(f"{path.name}: has no $id")
+            self._raw[path.stem] = schema
+        resources = [
+            (schema["$id"], referencing.jsonschema.DRAFT202012.create_resource(schema))
+            for schema in self._raw.values()
+        ]
+        self._refs = referencing.Registry().with_resources(resources).crawl()
+        self._resolved: dict[str, dict[str, Any]] = {}
+        self._validators: dict[str, jsonschema_rs.Validator] = {}
+
+    def names(self) -> list[str]:
+        return list(self._raw)
+
+    def raw(self, name: str) -> dict[str, Any]:
+        """The schema as written in its file."""
+        try:
+            return self._raw[name]
+        except KeyError:
+            raise KeyError(f"unknown schema {name!r}; known: {', '.join(self._raw)}") from None
+
+    def resolved(self, name: str) -> dict[str, Any]:
+        """The schema with every `$ref` inlined and `$defs` dropped (requires a non-recursive schema)."""
+        if name not in self._resolved:
+            raw = self.raw(name)
+            resolver = self._refs.resolver(base_uri=raw["$id"])
+            self._resolved[name] = _inline(raw, resolver, ())
+        return self._resolved[name]
+
+    def validator(self, name: str) -> jsonschema_rs.Validator:
+        if name not in self._validators:
+            self._validators[name] = jsonschema_rs.Draft202012Validator(self.resolved(name))
+        return self._validators[name]
+
+    def errors(self, name: str, instance: Any) -> list[SchemaError]:
+        """Every way `instance` breaks schema `name`, deepest location first within each branch."""
+        return [
+            SchemaError(json_path(list(err.instance_path)), err.message)
+            for err in self.validator(name).iter_errors(instance)
+        ]
+
+    def is_valid(self, name: str, instance: Any) -> bool:
+        return self.validator(name).is_valid(instance)
+
+    def fingerprint(self) -> str:
+        """A short hash of the whole schema set, so a report says which schemas judged it."""
+        digest = hashlib.sha256()
+        for name in sorted(self._raw):
+            digest.update(name.encode())
+            digest.update(orjson.dumps(self._raw[name], option=orjson.OPT_SORT_KEYS))
+        return digest.hexdigest()[:12]
+
+
+_DROP = {"$defs", "$id", "$schema", "$comment"}
+_LITERAL = {"const", "enum", "default", "examples"}  # values, not schemas: copy as they are
+
+
+def _inline(node: Any, resolver: referencing.Resolver, seen: tuple[int, ...]) -> Any:
+    if isinstance(node, list):
+        return [_inline(item, resolver, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        ref = node["$ref"]
+        try:
+            resolved = resolver.lookup(ref)
+        except referencing.exceptions.Unresolvable as exc:
+            raise SchemaLoadError(f"cannot resolve $ref {ref!r}: {exc}") from None
+        target = resolved.contents
+        if id(target) in seen:
+            raise SchemaLoadError(f"recursive $ref {ref!r}: schemas must stay non-recursive")
+        inlined = _inline(target, resolved.resolver, (*seen, id(target)))
+        siblings = {k: v for k, v in node.items() if k != "$ref"}
+        if not siblings:
+            return inlined
+        return {"allOf": [inlined, _inline(siblings, resolver, seen)]}
+    if "$id" in node:
+        resolver = resolver.in_subresource(referencing.jsonschema.DRAFT202012.create_resource(node))
+    # `properties`/`patternProperties` map names to schemas: keep their keys even when a property is
+    # literally called "$id" or "$defs".
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP:
+            continue
+        if key in _LITERAL:
+            out[key] = value
+            continue
+        if key in ("properties", "patternProperties", "dependentSchemas") and isinstance(value, dict):
+            out[key] = {k: _inline(v, resolver, seen) for k, v in value.items()}
+        else:
+            out[key] = _inline(value, resolver, seen)
+    return out
+
+
+@cache
+def registry() -> SchemaRegistry:
+    """The project's schema set, loaded once per process."""
+    return SchemaRegistry()

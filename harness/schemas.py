@@ -70,6 +70,12 @@ class SchemaRegistry:
         self._refs = referencing.Registry().with_resources(resources).crawl()
         self._resolved: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, jsonschema_rs.Validator] = {}
+        # Resolve everything now: a dangling or recursive $ref fails the load, naming its file.
+        for name in self._raw:
+            try:
+                self.resolved(name)
+            except SchemaLoadError as exc:
+                raise SchemaLoadError(f"{name}.json: {exc}") from None
 
     def names(self) -> list[str]:
         return list(self._raw)
@@ -95,11 +101,13 @@ class SchemaRegistry:
         return self._validators[name]
 
     def errors(self, name: str, instance: Any) -> list[SchemaError]:
-        """Every way `instance` breaks schema `name`, deepest location first within each branch."""
-        return [
-            SchemaError(json_path(list(err.instance_path)), err.message)
-            for err in self.validator(name).iter_errors(instance)
-        ]
+        """Every way `instance` breaks schema `name`.
+
+        A failed anyOf/oneOf is explained by the one branch the instance evidently meant (see
+        `_explain`), so the path points at the real fault ("$.messages[0].content[0].image_url.url")
+        rather than at the union ("$.messages[0]").
+        """
+        return [found for err in self.validator(name).iter_errors(instance) for found in _explain(err)]
 
     def is_valid(self, name: str, instance: Any) -> bool:
         return self.validator(name).is_valid(instance)
@@ -111,6 +119,39 @@ class SchemaRegistry:
             digest.update(name.encode())
             digest.update(orjson.dumps(self._raw[name], option=orjson.OPT_SORT_KEYS))
         return digest.hexdigest()[:12]
+
+
+_UNIONS = (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)
+
+
+def _explain(err: jsonschema_rs.ValidationError) -> list[SchemaError]:
+    """The errors of the branch a failed union's instance meant, or the union error if that is unclear.
+
+    A branch is a worse match if its discriminator (a `const`, like role or type) disagrees, or if the
+    value is of the wrong JSON type or literal for it altogether; among the rest, fewer errors is
+    better. Only a single best branch that fits on kind and type is followed: otherwise (a tie, or no
+    branch of that kind) the union error itself is the honest answer.
+    """
+    branches = err.kind.context if isinstance(err.kind, _UNIONS) else []
+    if branches:
+        ranked = sorted(
+            (_mismatch(branch, list(err.instance_path)), index) for index, branch in enumerate(branches)
+        )
+        (wrong_kind, wrong_type, _), best = ranked[0]
+        unique = len(ranked) == 1 or ranked[0][0] < ranked[1][0]
+        if unique and not wrong_kind and not wrong_type:
+            return [found for sub in branches[best] for found in _explain(sub)]
+    return [SchemaError(json_path(list(err.instance_path)), err.message)]
+
+
+def _mismatch(branch: list[jsonschema_rs.ValidationError], at: list[str | int]) -> tuple[bool, bool, int]:
+    kinds = jsonschema_rs.ValidationErrorKind
+    # A discriminator is a property of the value itself, e.g. `$.messages[0].role` for `$.messages[0]`.
+    wrong_kind = any(isinstance(e.kind, kinds.Constant) and list(e.instance_path)[:-1] == at for e in branch)
+    wrong_type = any(
+        isinstance(e.kind, kinds.Type | kinds.Enum) and list(e.instance_path) == at for e in branch
+    )
+    return (wrong_kind, wrong_type, len(branch))
 
 
 _DROP = {"$defs", "$id", "$schema", "$comment"}

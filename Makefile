@@ -1,0 +1,33 @@
+# The two set-up commands: `make demo` (main job on the embedded mock) and `make test` (what CI runs).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT := reports/runs/demo
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/servecheck contract --examples 10 --seed 1 --out $(DEMO_OUT)/contract
+	$(BIN)/servecheck load --scenario chat-stream --users 8 --duration 10s --out $(DEMO_OUT)/load
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install lint
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python bench/bench_mock.py
+	$(BIN)/python bench/bench_load.py
+
+clean:
+	rm -rf $(VENV) reports/runs .pytest_cache .ruff_cache .hypothesis

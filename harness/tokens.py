@@ -1,0 +1,33 @@
+"""Token counts from a real BPE tokenizer (OpenAI's o200k_base ranks, embedded in `bpe_openai`, offline).
+
+Special-token text such as "<|endoftext|>" in user input is counted as ordinary text, never rejected.
+"""
+
+from __future__ import annotations
+
+from functools import cache, lru_cache
+
+import bpe_openai
+
+ENCODING_NAME = "o200k_base"
+
+
+@cache
+def encoding() -> bpe_openai.Encoding:
+    """The shared encoding, loaded once per process (about 0.15 s)."""
+    return bpe_openai.get_encoding(ENCODING_NAME)
+
+
+def encode(text: str) -> list[int]:
+    return encoding().encode_ordinary(text)
+
+
+def decode(ids: list[int]) -> str:
+    """The text of `ids`; bytes that do not form whole UTF-8 characters become U+FFFD."""
+    return encoding().decode(ids)
+
+
+@lru_cache(maxsize=8192)
+def count_tokens(text: str) -> int:
+    """How many tokens `text` is. Cached: load tests send the same prompts over and over."""
+    return len(encoding().encode_ordinary(text))

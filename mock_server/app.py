@@ -1,0 +1,202 @@
+"""The mock's ASGI app: its routes, and the one path every API request takes through it.
+
+That path: bearer token (401) -> rate limit (429) -> injected fault -> body size (413) -> JSON (400)
+-> schema validation (400, `param` names the field) -> model (404) -> answer, paced by the profile.
+Unexpected exceptions become a 500 envelope as a last resort; no input should ever reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from mock_server import chat, completions, embeddings, textgen
+from mock_server.auth import authorized
+from mock_server.errors import ApiError, invalid
+from mock_server.models import models_body
+from mock_server.profile import Profile
+from mock_server.state import Call, JsonReply, MockState
+from mock_server.streaming import Stream, send
+
+log = logging.getLogger("mock_server")
+
+Handler = Callable[[MockState, Call, Any, dict[str, str]], JsonReply | Stream]
+GREETING = [{"role": "user", "content": "Hello"}]
+SERVER_ERROR = "The server had an error while processing your request."
+
+
+def create_app(
+    profile: Profile | None = None, token: str | None = None, defects: Iterable[str] = ()
+) -> Starlette:
+    """The mock as an ASGI app. `defects` add to the profile's; a `token` makes Bearer auth required."""
+    state = MockState(profile or Profile(), token, defects)
+    textgen.prepare()
+
+    def api(handler: Handler, reads_body: bool = True) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await _serve(state, handler, request, reads_body)
+
+        return endpoint
+
+    routes = []  # the router tries them in order: the busiest first
+    for prefix in ("/v1", "/serving-endpoints"):
+        routes += [
+            Route(f"{prefix}/chat/completions", api(_chat), methods=["POST"]),
+            Route(f"{prefix}/completions", api(_completions), methods=["POST"]),
+            Route(f"{prefix}/embeddings", api(_embeddings), methods=["POST"]),
+            Route(f"{prefix}/models", api(_models, reads_body=False), methods=["GET"]),
+        ]
+    routes.append(Route("/serving-endpoints/{name}/invocations", api(_invocations), methods=["POST"]))
+    routes.append(Route("/health", _health, methods=["GET"]))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 405:
+            message = f"Method {request.method} is not allowed on {request.url.path}."
+        else:
+            message = f"No route {request.method} {request.url.path}."
+        return _error(state, ApiError(exc.status_code, message, headers=exc.headers))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return _error(state, ApiError(500, SERVER_ERROR))
+
+    return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
+
+
+async def _health(request: Request) -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+async def _serve(state: MockState, handler: Handler, request: Request, reads_body: bool) -> Response:
+    try:
+        if (
+            state.token
+            and not state.has("auth_open")
+            and not authorized(request.headers.get("authorization"), state.token)
+        ):
+            raise ApiError(401, "Missing or invalid bearer token in the Authorization header.")
+        if state.rate_limiter and (wait := state.rate_limiter.retry_after()) is not None:
+            raise ApiError(429, "Rate limit reached; retry later.", headers={"Retry-After": str(wait)})
+        call = state.new_call()
+        if call.dice.error_status:
+            raise _injected(call.dice.error_status)
+        raw = await _read_body(request, state.profile.max_body_bytes) if reads_body else b"null"
+        try:
+            reply = handler(state, call, _parse(raw), request.path_params)
+        except ApiError as err:
+            if err.status != 400 or not state.has("accept_invalid"):
+                raise
+            reply = handler(state, call, None, request.path_params)  # None: the generic stand-in request
+        return await _deliver(state, call, reply)
+    except ApiError as err:
+        return _error(state, err)
+    except Exception:
+        log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        return _error(state, ApiError(500, SERVER_ERROR))
+
+
+def _injected(status: int) -> ApiError:
+    headers = {"Retry-After": "1"} if status in (429, 503) else None
+    return ApiError(status, f"Injected fault: HTTP {status} (profile fault model).", headers=headers)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The body, or 413 as soon as it is known to exceed `limit` (declared or streamed).
+    Reads the ASGI messages directly: the hot path of every request."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise invalid("The client went away before sending the whole body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"The request body is larger than {limit} bytes.")
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise invalid("The request body is not valid JSON.") from None
+
+
+async def _deliver(state: MockState, call: Call, reply: JsonReply | Stream) -> Response:
+    dice = call.dice
+    if dice.slow_s:
+        await asyncio.sleep(dice.slow_s)
+    if isinstance(reply, Stream):
+        return StreamingResponse(
+            send(reply, dice), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+    if not dice.quiet and reply.tokens is not None:
+        delay = dice.ttft_s() + reply.tokens * dice.itl_s()
+        if delay > 0:
+            await asyncio.sleep(delay)
+    media_type = "text/plain" if state.has("wrong_content_type") else "application/json"
+    return Response(orjson.dumps(reply.body), media_type=media_type)
+
+
+def _error(state: MockState, err: ApiError) -> Response:
+    bare = state.has("error_envelope_bare") and err.status < 500
+    return Response(
+        err.body(bare), status_code=err.status, media_type="application/json", headers=err.headers
+    )
+
+
+def _models(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
+    return JsonReply(models_body(state.profile))
+
+
+def _chat(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
+    body = state.validated(
+        "chat_request", body, lambda: {"model": state.first_model("chat"), "messages": GREETING}
+    )
+    return chat.respond(state, call, body, state.model(body["model"], "chat"))
+
+
+def _completions(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
+    body = state.validated(
+        "completions_request", body, lambda: {"model": state.first_model("chat"), "prompt": "Hello"}
+    )
+    return completions.respond(state, call, body, state.model(body["model"], "chat"))
+
+
+def _embeddings(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
+    body = state.validated(
+        "embeddings_request", body, lambda: {"model": state.first_model("embedding"), "input": "Hello"}
+    )
+    return embeddings.respond(state, call, body, state.model(body["model"], "embedding"))
+
+
+def _invocations(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
+    """Databricks: the endpoint name is the model; the body's shape says which API it speaks."""
+    name = params["name"]
+    embedder = state.model(name, param=None).kind == "embedding"
+    body = state.validated(
+        "invocations_request", body, lambda: {"input": "Hello"} if embedder else {"messages": GREETING}
+    )
+    if "input" in body:
+        return embeddings.respond(state, call, body, state.model(name, "embedding", None))
+    if "messages" in body:
+        return chat.respond(state, call, body, state.model(name, "chat", None))
+    return completions.respond(state, call, body, state.model(name, "chat", None))

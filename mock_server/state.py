@@ -1,0 +1,113 @@
+"""What every route of one mock app shares: the profile, defects, token, validators and counters."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import jsonschema_rs
+
+from harness.schemas import registry
+from mock_server.defects import DEFECTS
+from mock_server.errors import ApiError, invalid, schema_error
+from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
+from mock_server.profile import ModelSpec, Profile
+
+MEMO_SIZE = 512  # answers kept; a worst case (n=128, 64 tokens each) is ~100 kB
+T = TypeVar("T")
+REQUEST_SCHEMAS = ("chat_request", "completions_request", "embeddings_request", "invocations_request")
+
+
+def json_int(value: Any) -> int | None:
+    """An integer field of a request. JSON Schema counts 5.0 as an integer, and orjson reads it
+    (and any integer beyond 64 bits) as a float."""
+    return None if value is None else int(value)
+
+
+def inputs(value: str | list[Any] | None) -> list[str | list[int]]:
+    """The prompts of a completions request or the inputs of an embeddings request: a string,
+    strings, token ids or lists of token ids, as a list of strings and token-id lists."""
+    if value is None or isinstance(value, str):
+        return [value or ""]
+    if not isinstance(value[0], str | list):
+        return [[int(token) for token in value]]
+    return [item if isinstance(item, str) else [int(token) for token in item] for item in value]
+
+
+@dataclass
+class JsonReply:
+    """A 200 JSON answer. A model's answer waits, under a latency profile, TTFT + `tokens` x ITL;
+    `tokens` None (the models list) does not wait."""
+
+    body: Any
+    tokens: int | None = None
+
+
+@dataclass
+class Call:
+    """One request being served: its number in this run and the profile's draws for it."""
+
+    number: int
+    dice: Dice
+
+
+class MockState:
+    def __init__(self, profile: Profile, token: str | None, defects: Iterable[str]) -> None:
+        self.profile = profile
+        self.defects = frozenset(profile.defects) | frozenset(defects)
+        unknown = sorted(self.defects - DEFECTS.keys())
+        if unknown:
+            raise ValueError(f"unknown defect {unknown[0]!r}; known: {', '.join(DEFECTS)}")
+        self.token = token.encode() if token else None
+        self.models = {m.name: m for m in profile.models}
+        self.validators: dict[str, jsonschema_rs.Validator] = {
+            name: registry().validator(name) for name in REQUEST_SCHEMAS
+        }
+        self.rate_limiter = RateLimiter(profile.rate_limit) if profile.rate_limit else None
+        self.quiet = is_quiet(profile)
+        self._numbers = itertools.count(1)
+        self._memo: dict[bytes, Any] = {}
+
+    def has(self, defect: str) -> bool:
+        return defect in self.defects
+
+    def new_call(self) -> Call:
+        number = next(self._numbers)
+        return Call(number, NO_DICE if self.quiet else Dice(self.profile, number))
+
+    def remembered(self, key: bytes, make: Callable[[], T]) -> T:
+        """`make()`, computed once per distinct `key`: answers follow from the request alone, and
+        load tests send the same requests over and over. The oldest entry goes when full."""
+        if key in self._memo:
+            return self._memo[key]
+        value = self._memo[key] = make()
+        if len(self._memo) > MEMO_SIZE:
+            del self._memo[next(iter(self._memo))]
+        return value
+
+    def validated(self, schema: str, body: Any, stand_in: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        """`body` if it is valid against `schema`; else a 400 naming the field, or `stand_in()` (a
+        valid generic request) under the accept_invalid defect, which also passes None here."""
+        validator = self.validators[schema]
+        if body is not None and validator.is_valid(body):
+            return body
+        if self.has("accept_invalid"):
+            return stand_in()
+        raise schema_error(validator.iter_errors(body))
+
+    def model(self, name: str, kind: str | None = None, param: str | None = "model") -> ModelSpec:
+        """The served model called `name`: 404 when unknown, 400 when it does not do `kind`.
+        `param` None: the name came from the URL (a Databricks serving endpoint)."""
+        spec = self.models.get(name)
+        if spec is None:
+            what = "model" if param else "serving endpoint"
+            raise ApiError(404, f"The {what} {name!r} does not exist.", param, "model_not_found")
+        if kind is not None and spec.kind != kind:
+            raise invalid(f"{name!r} is a {spec.kind} model; it cannot serve this request.", param)
+        return spec
+
+    def first_model(self, kind: str) -> str:
+        """The first served model of `kind` ("" if none): the model of generic stand-in requests."""
+        return next((m.name for m in self.profile.models if m.kind == kind), "")

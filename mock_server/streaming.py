@@ -1,0 +1,68 @@
+"""Server-sent event streams: build the events of a streamed answer, then send them paced by the profile.
+
+A stream is built whole (a list of framed events, each marked with the wait before it) and then
+sent. With no latency to honour, all events go out in one write: the SSE byte stream is the same,
+and the mock stays far faster than any client that reads it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mock_server.latency import Dice
+
+NOW, FIRST_TOKEN, NEXT_TOKEN = 0, 1, 2  # the wait before an event: none, TTFT, inter-token
+
+
+@dataclass
+class Stream:
+    """A streamed answer: SSE events and what to wait before each."""
+
+    head: dict[str, Any]  # id, object, created, model: repeated in every chunk
+    defects: frozenset[str]
+    events: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def chunk(
+        self, choices: list[dict[str, Any]], wait: int = NOW, usage: dict[str, Any] | None = None
+    ) -> None:
+        body = {**self.head, "choices": choices}
+        if "stream_id_changes" in self.defects:
+            body["id"] = f"{self.head['id']}-{len(self.events)}"
+        if usage is not None:
+            body["usage"] = usage
+        self._add(wait, orjson.dumps(body))
+
+    def rounds(self, per_choice: list[list[dict[str, Any]]], first_wait: int) -> None:
+        """Interleave the choices' chunks a token at a time, as a server generating them together."""
+        for step in range(max(map(len, per_choice), default=0)):
+            wait = first_wait if step == 0 else NEXT_TOKEN
+            for choices in per_choice:
+                if step < len(choices):
+                    self.chunk([choices[step]], wait)
+                    wait = NOW
+
+    def done(self) -> None:
+        if "stream_no_done" not in self.defects:
+            self._add(NOW, b"[DONE]")
+
+    def _add(self, wait: int, data: bytes) -> None:
+        end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
+        self.events.append((wait, b"data: " + data + end))
+
+
+async def send(stream: Stream, dice: Dice) -> AsyncIterator[bytes]:
+    """The stream's bytes, with the profile's waits; a dropped stream stops half-way."""
+    events = stream.events[: len(stream.events) // 2] if dice.drop_stream else stream.events
+    if dice.quiet:
+        yield b"".join(data for _, data in events)
+        return
+    for wait, data in events:
+        delay = dice.ttft_s() if wait == FIRST_TOKEN else dice.itl_s() if wait == NEXT_TOKEN else 0.0
+        if delay > 0:
+            await asyncio.sleep(delay)
+        yield data

@@ -1,0 +1,168 @@
+"""Helpers for the mock server tests: a tiny real PNG, SSE splitting, and a recorder that checks every
+response the mock sends against the project's response schemas."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from typing import Any
+
+import httpx
+import orjson
+
+from harness.schemas import registry
+
+CHAT = "mock-chat"
+REASONING = "mock-reasoning"
+EMBED = "mock-embed"
+HELLO = [{"role": "user", "content": "Hello there"}]
+
+WEATHER = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "minLength": 2},
+                "unit": {"enum": ["celsius", "fahrenheit"]},
+                "days": {"type": "integer", "minimum": 1, "maximum": 7},
+                "when": {"type": "string", "format": "date"},
+            },
+            "required": ["city", "unit"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+def png(width: int, height: int) -> bytes:
+    """A real, decodable RGB PNG of one grey colour."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def data_uri(data: bytes, mime: str = "image/png") -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+
+
+def sse_data(body: bytes) -> list[str]:
+    """The data of each event of a well-framed SSE body (events separated by a blank line)."""
+    events = body.decode().split("\n\n")
+    assert events[-1] == "", "the stream must end with a blank line"
+    out = []
+    for event in events[:-1]:
+        assert event.startswith("data: "), f"not a data event: {event[:80]!r}"
+        out.append(event[len("data: ") :])
+    return out
+
+
+def chunks(body: bytes) -> list[dict[str, Any]]:
+    """The JSON chunks of a stream that ends with [DONE] (which is checked and dropped)."""
+    data = sse_data(body)
+    assert data[-1] == "[DONE]"
+    return [orjson.loads(d) for d in data[:-1]]
+
+
+def assert_valid(schema: str, instance: Any) -> None:
+    errors = registry().errors(schema, instance)
+    assert not errors, f"{schema}: " + "; ".join(map(str, errors[:5]))
+
+
+def response_schema(request: httpx.Request, response: httpx.Response) -> str:
+    """Which schema a response of the mock must satisfy (per SSE event for streams)."""
+    if response.status_code >= 400:
+        return "error"
+    path = request.url.path
+    if path.endswith("/models"):
+        return "models_list"
+    if path.endswith("/invocations"):
+        body = orjson.loads(request.content)
+        path = (
+            "/chat/completions"
+            if "messages" in body
+            else "/embeddings"
+            if "input" in body
+            else "/completions"
+        )
+    if path.endswith("/chat/completions"):
+        return (
+            "chat_chunk"
+            if response.headers["content-type"].startswith("text/event-stream")
+            else "chat_response"
+        )
+    return "completions_response" if path.endswith("/completions") else "embeddings_response"
+
+
+def check_response(request: httpx.Request, response: httpx.Response) -> None:
+    """Assert a mock response is well-formed: JSON or SSE as appropriate, valid against its schema."""
+    schema = response_schema(request, response)
+    content_type = response.headers["content-type"]
+    if content_type.startswith("text/event-stream"):
+        for chunk in chunks(response.content):
+            assert_valid(schema, chunk)
+        return
+    assert content_type == "application/json", content_type
+    assert_valid(schema, orjson.loads(response.content))
+
+
+class Recorder:
+    """An httpx response hook that keeps every response, to check them all against the schemas."""
+
+    def __init__(self) -> None:
+        self.seen: list[httpx.Response] = []
+
+    def __call__(self, response: httpx.Response) -> None:
+        response.read()  # the SDK still reads a stream from the buffered body
+        self.seen.append(response)
+
+    def check_all(self) -> int:
+        for response in self.seen:
+            check_response(response.request, response)
+        return len(self.seen)
+
+
+# The check each defect breaks (others may fail too: a defect can have knock-on effects).
+CAUGHT_BY = {
+    "usage_mismatch": "chat.usage",
+    "wrong_choice_count": "chat.choices",
+    "bad_finish_reason": "schema.response",
+    "length_ignored": "chat.length",
+    "stop_ignored": "chat.stop",
+    "created_string": "schema.response",
+    "wrong_content_type": "transport.content_type",
+    "schema_violation": "schema.response",
+    "stream_no_done": "stream.done",
+    "stream_id_changes": "stream.identity",
+    "stream_no_role": "stream.role",
+    "stream_double_finish": "stream.finish_reason",
+    "stream_no_usage": "stream.usage",
+    "stream_bad_framing": "stream.framing",
+    "tool_undeclared_name": "tools.names",
+    "tool_bad_arguments": "tools.arguments",
+    "tool_ignore_required": "tools.choice",
+    "structured_invalid": "structured.json_schema",
+    "vision_not_billed": "vision.billed",
+    "vision_accept_bad_data_uri": "negative.status",
+    "embeddings_reversed": "embeddings.count",
+    "embeddings_ignore_dimensions": "embeddings.dimensions",
+    "embeddings_bad_base64": "embeddings.encoding",
+    "embeddings_nondeterministic": "embeddings.repeat",
+    "accept_invalid": "negative.status",
+    "server_error_on_unicode": "robustness.no_server_error",
+    "auth_open": "auth.status",
+    "error_envelope_bare": "negative.envelope",
+    "reasoning_malformed": "reasoning.content",
+}

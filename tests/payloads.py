@@ -1,0 +1,285 @@
+"""Valid example exchanges for the check tests, and the assertions every check test makes.
+
+Payloads follow the OpenAI spec (and Databricks' reasoning content blocks); each test copies one,
+breaks one thing, and expects the check to fail on it. `to_chunks` streams a chat.completion the way
+OpenAI does: a role delta first, content and tool-call arguments in fragments, choices interleaved,
+an empty delta with the finish_reason, and a usage chunk when asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import struct
+from typing import Any
+
+import orjson
+import pytest
+
+from harness.checks import CATALOGUE, CheckFailed
+from harness.exchange import Exchange, Request, Response
+from harness.sse import parse_sse
+
+CREATED = 1_750_000_000  # 2025-06-15
+CHAT_MODEL = "mock-chat"
+EMBED_MODEL = "mock-embed"
+PATHS = {"completions": "/completions", "embeddings": "/embeddings"}  # every other family: /chat/completions
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    },
+}
+TIME_TOOL = {"type": "function", "function": {"name": "get_time", "parameters": {"type": "object"}}}
+
+
+# -- chat ----------------------------------------------------------------------------------------
+
+
+def chat_request(**fields: Any) -> dict[str, Any]:
+    return {
+        "model": CHAT_MODEL,
+        "messages": [{"role": "user", "content": "Say hello in three words."}],
+        **fields,
+    }
+
+
+def assistant(content: Any = "Hello there, friend.", **fields: Any) -> dict[str, Any]:
+    return {"role": "assistant", "content": content, "refusal": None, **fields}
+
+
+def choice(
+    index: int = 0, message: dict[str, Any] | None = None, finish_reason: str = "stop"
+) -> dict[str, Any]:
+    return {
+        "index": index,
+        "message": message or assistant(),
+        "logprobs": None,
+        "finish_reason": finish_reason,
+    }
+
+
+def usage(prompt: int = 12, completion: int = 5) -> dict[str, int]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def chat_response(*choices: dict[str, Any], tokens: dict[str, int] | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-abc123",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": CHAT_MODEL,
+        "choices": list(choices) or [choice()],
+        "usage": tokens or usage(),
+        "system_fingerprint": "fp_mock",
+    }
+
+
+def tool_call(name: str, arguments: Any, call_id: str = "call_1") -> dict[str, Any]:
+    text = arguments if isinstance(arguments, str) else orjson.dumps(arguments).decode()
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
+
+
+def calling(*calls: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    """A choice that calls tools (content null, finish_reason tool_calls)."""
+    return choice(index, assistant(None, tool_calls=list(calls)), "tool_calls")
+
+
+def reasoning_message(summary: str = "The user wants a greeting.", answer: str = "Hello!") -> dict[str, Any]:
+    """A Databricks reasoning model's message: a reasoning block, then the answer as a text block."""
+    blocks = [
+        {"type": "reasoning", "summary": [{"type": "summary_text", "text": summary, "signature": "sig=="}]},
+        {"type": "text", "text": answer},
+    ]
+    return assistant(blocks)
+
+
+# -- completions and embeddings -------------------------------------------------------------------
+
+
+def completions_request(**fields: Any) -> dict[str, Any]:
+    return {"model": CHAT_MODEL, "prompt": "Once upon a time", "max_tokens": 16, **fields}
+
+
+def text_choice(
+    index: int = 0, text: str = " there was a cat.", finish_reason: str = "stop"
+) -> dict[str, Any]:
+    return {"index": index, "text": text, "logprobs": None, "finish_reason": finish_reason}
+
+
+def completions_response(*choices: dict[str, Any], tokens: dict[str, int] | None = None) -> dict[str, Any]:
+    return {
+        "id": "cmpl-abc123",
+        "object": "text_completion",
+        "created": CREATED,
+        "model": CHAT_MODEL,
+        "choices": list(choices) or [text_choice()],
+        "usage": tokens or usage(4, 6),
+    }
+
+
+def embeddings_request(**fields: Any) -> dict[str, Any]:
+    return {"model": EMBED_MODEL, "input": ["alpha", "beta"], **fields}
+
+
+def float32_base64(values: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(values)}f", *values)).decode()
+
+
+def embeddings_response(vectors: list[list[float]], encoded: bool = False) -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"object": "embedding", "index": i, "embedding": float32_base64(v) if encoded else v}
+            for i, v in enumerate(vectors)
+        ],
+        "model": EMBED_MODEL,
+        "usage": {"prompt_tokens": 2 * len(vectors), "total_tokens": 2 * len(vectors)},
+    }
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def openai_error(message: str = "temperature must be at most 2", param: str | None = "temperature") -> dict:
+    return {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": None}}
+
+
+def databricks_error(message: str = "Invalid request: temperature must be at most 2") -> dict[str, str]:
+    return {"error_code": "BAD_REQUEST", "message": message}
+
+
+# -- exchanges ------------------------------------------------------------------------------------
+
+
+def exchange(
+    family: str,
+    request: dict[str, Any],
+    response: Any,
+    *,
+    status: int = 200,
+    expect: str = "success",
+    api: str = "openai",
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+    error: str | None = None,
+    note: str = "",
+) -> Exchange:
+    """An exchange answered with `response` as JSON (or the `raw` bytes), parsed as the client does."""
+    body = raw if raw is not None else b"" if response is None else orjson.dumps(response)
+    try:
+        parsed = orjson.loads(body) if body else None
+    except orjson.JSONDecodeError:
+        parsed = None
+    headers = {"content-type": content_type} if content_type else {}
+    return Exchange(
+        family,
+        Request("POST", "/v1" + PATHS.get(family, "/chat/completions"), request),
+        Response(status, headers, body, json=parsed, error=error),
+        expect,
+        api,
+        note,
+    )
+
+
+def _fragments(text: str, parts: int = 3) -> list[str]:
+    size = max(1, -(-len(text) // parts))
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The deltas that stream `message`: role first, then content, then each tool call in fragments."""
+    content = message.get("content")
+    deltas: list[dict[str, Any]] = [
+        {"role": "assistant", "content": "" if isinstance(content, str) else None}
+    ]
+    if isinstance(content, str):
+        deltas += [{"content": piece} for piece in _fragments(content)]
+    for block in content if isinstance(content, list) else []:
+        if block["type"] == "reasoning":
+            for part in block["summary"]:
+                pieces = _fragments(part["text"])
+                for k, piece in enumerate(pieces):
+                    fragment = {"type": "summary_text", "text": piece}
+                    if k == len(pieces) - 1 and "signature" in part:
+                        fragment["signature"] = part["signature"]
+                    deltas.append({"content": [{"type": "reasoning", "summary": [fragment]}]})
+        else:
+            deltas += [{"content": [{"type": "text", "text": piece}]} for piece in _fragments(block["text"])]
+    for k, call in enumerate(message.get("tool_calls") or []):
+        head = {"index": k, "id": call["id"], "type": "function"}
+        deltas.append(
+            {"tool_calls": [{**head, "function": {"name": call["function"]["name"], "arguments": ""}}]}
+        )
+        deltas += [
+            {"tool_calls": [{"index": k, "function": {"arguments": piece}}]}
+            for piece in _fragments(call["function"]["arguments"])
+        ]
+    return deltas
+
+
+def to_chunks(response: dict[str, Any], include_usage: bool = False) -> list[dict[str, Any]]:
+    """The chat.completion.chunk objects that stream `response`, choices interleaved one per chunk."""
+    head = {key: response[key] for key in ("id", "created", "model", "system_fingerprint")}
+    head["object"] = "chat.completion.chunk"
+    extra = {"usage": None} if include_usage else {}
+    steps = []
+    for c in response["choices"]:
+        deltas = _deltas(c["message"])
+        steps.append(
+            [{"index": c["index"], "delta": d, "logprobs": None, "finish_reason": None} for d in deltas]
+            + [{"index": c["index"], "delta": {}, "logprobs": None, "finish_reason": c["finish_reason"]}]
+        )
+    chunks = []
+    for k in range(max(len(s) for s in steps)):
+        chunks += [{**head, "choices": [s[k]], **extra} for s in steps if k < len(s)]
+    if include_usage:
+        chunks.append({**head, "choices": [], "usage": response["usage"]})
+    return chunks
+
+
+def sse(chunks: list[Any], done: bool = True) -> bytes:
+    events = [b"data: " + orjson.dumps(chunk) + b"\n\n" for chunk in chunks]
+    return b"".join(events) + (b"data: [DONE]\n\n" if done else b"")
+
+
+def stream_exchange(family: str, request: dict[str, Any], body: bytes | list[Any]) -> Exchange:
+    """A 200 text/event-stream exchange for `request` (sent with stream true) with `body` (or chunks)."""
+    raw = sse(body) if isinstance(body, list) else body
+    return Exchange(
+        family,
+        Request("POST", "/v1" + PATHS.get(family, "/chat/completions"), {**request, "stream": True}),
+        Response(200, {"content-type": "text/event-stream"}, raw, events=parse_sse(raw).events),
+    )
+
+
+# -- assertions -----------------------------------------------------------------------------------
+
+
+def passes(name: str, ex: Exchange) -> None:
+    """Check `name` applies to `ex` and passes."""
+    entry = CATALOGUE[name]
+    assert entry.applies(ex), f"{name} should apply"
+    entry.run(ex)
+
+
+def fails(name: str, ex: Exchange, *fragments: str) -> CheckFailed:
+    """Check `name` applies to `ex` and fails with a message holding every fragment; the failure."""
+    entry = CATALOGUE[name]
+    assert entry.applies(ex), f"{name} should apply"
+    with pytest.raises(CheckFailed) as info:
+        entry.run(ex)
+    for fragment in fragments:
+        assert fragment in info.value.message, f"{fragment!r} not in {info.value.message!r}"
+    return info.value
+
+
+def skips(name: str, ex: Exchange) -> None:
+    assert not CATALOGUE[name].applies(ex), f"{name} should not apply"

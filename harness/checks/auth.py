@@ -1,0 +1,30 @@
+"""Requests without a valid token: refused with 401 or 403 and a well-formed error envelope."""
+
+from __future__ import annotations
+
+from harness.checks.base import CheckFailed, check
+from harness.checks.negative import require_envelope
+from harness.checks.views import describe_status
+from harness.exchange import Exchange
+
+REFUSED = (401, 403)
+
+
+@check(
+    "auth.status",
+    "a request with a missing or wrong token is refused with 401 or 403",
+    applies=lambda ex: ex.expect == "unauthorized",
+)
+def status(ex: Exchange) -> None:
+    if ex.response.error or ex.response.status not in REFUSED:
+        note = f" ({ex.note})" if ex.note else ""
+        raise CheckFailed(f"expected 401 or 403 for a request{note}, got {describe_status(ex.response)}")
+
+
+@check(
+    "auth.envelope",
+    "the 401/403 refusing a request carries a well-formed error envelope",
+    applies=lambda ex: ex.expect == "unauthorized" and ex.response.status in REFUSED,
+)
+def envelope(ex: Exchange) -> None:
+    require_envelope(ex)

@@ -1,0 +1,50 @@
+"""Invalid requests: rejected with a 4xx (never accepted, never a server error) and a well-formed envelope."""
+
+from __future__ import annotations
+
+from harness.checks.base import CheckFailed, check
+from harness.checks.views import describe_status, shorten
+from harness.envelopes import envelope_problems
+from harness.exchange import Exchange
+
+SHOWN = 3  # envelope problems quoted in one message
+
+
+def require_envelope(ex: Exchange) -> None:
+    """Raise CheckFailed unless the response body is a well-formed error envelope for the target's api."""
+    wanted = "an OpenAI error envelope" + (" or a Databricks error body" if ex.api == "databricks" else "")
+    body = ex.response.json
+    if body is None:
+        got = shorten(ex.response.body.decode("utf-8", "replace")) if ex.response.body else ""
+        raise CheckFailed(f"expected {wanted}, got {f'a non-JSON body {got!r}' if got else 'an empty body'}")
+    problems = envelope_problems(body, ex.api)
+    if problems:
+        quoted = "; ".join(f"{p.path}: {shorten(p.message, 120)}" for p in problems[:SHOWN])
+        raise CheckFailed(f"expected {wanted}, got: {quoted}", problems[0].path)
+
+
+def _note(ex: Exchange) -> str:
+    return f" ({ex.note})" if ex.note else ""
+
+
+@check(
+    "negative.status",
+    "an invalid request is rejected with a 4xx: not accepted (2xx), not a server error (5xx)",
+    applies=lambda ex: ex.expect == "client_error",
+)
+def status(ex: Exchange) -> None:
+    code = ex.response.status
+    if ex.response.error or not 400 <= code < 500:
+        verdict = {2: ": the invalid request was accepted", 5: ": a server error"}.get(code // 100, "")
+        raise CheckFailed(
+            f"expected a 4xx for an invalid request{_note(ex)}, got {describe_status(ex.response)}{verdict}"
+        )
+
+
+@check(
+    "negative.envelope",
+    "the 4xx answering an invalid request carries a well-formed error envelope",
+    applies=lambda ex: ex.expect == "client_error" and 400 <= ex.response.status < 500,
+)
+def envelope(ex: Exchange) -> None:
+    require_envelope(ex)

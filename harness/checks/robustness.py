@@ -1,0 +1,13 @@
+"""Robustness: whatever is sent, the server answers, and never with a 5xx."""
+
+from __future__ import annotations
+
+from harness.checks.base import CheckFailed, check
+from harness.checks.views import describe_status
+from harness.exchange import Exchange
+
+
+@check("robustness.no_server_error", "every request gets a complete response that is not a 5xx")
+def no_server_error(ex: Exchange) -> None:
+    if ex.response.error or ex.response.status >= 500:
+        raise CheckFailed(f"expected a complete non-5xx response, got {describe_status(ex.response)}")

@@ -1,0 +1,54 @@
+"""Schema conformance: every successful response, and each chunk of a stream, validates against its schema."""
+
+from __future__ import annotations
+
+from harness.checks.base import CheckFailed, check
+from harness.checks.views import CHAT_FAMILIES, answered, event_path, shorten
+from harness.exchange import Exchange
+from harness.schemas import SchemaError, registry
+from harness.streams import stream_chunks
+
+RESPONSE_SCHEMAS = {family: "chat_response" for family in CHAT_FAMILIES} | {
+    "completions": "completions_response",
+    "embeddings": "embeddings_response",
+}
+# Streamed completions chunks have the shape of the plain response (the OpenAI spec says so).
+CHUNK_SCHEMAS = {family: "chat_chunk" for family in CHAT_FAMILIES} | {"completions": "completions_response"}
+SHOWN = 3  # errors quoted in one message
+
+
+def schema_failure(name: str, errors: list[SchemaError], where: str = "") -> CheckFailed:
+    """A failure quoting the first few errors, located at the first one."""
+    quoted = "; ".join(f"{e.path}: {shorten(e.message, 160)}" for e in errors[:SHOWN])
+    more = f" (and {len(errors) - SHOWN} more)" if len(errors) > SHOWN else ""
+    return CheckFailed(
+        f"expected a valid {name}{where}, got {len(errors)} schema error(s): {quoted}{more}", errors[0].path
+    )
+
+
+def _applies(ex: Exchange) -> bool:
+    if not answered(ex):
+        return False
+    if ex.request.stream:
+        return ex.family in CHUNK_SCHEMAS and ex.response.events is not None
+    return ex.family in RESPONSE_SCHEMAS and ex.response.json is not None
+
+
+@check(
+    "schema.response",
+    "a 2xx body validates against its family's response schema (each chunk against the chunk schema)",
+    applies=_applies,
+)
+def response(ex: Exchange) -> None:
+    if not ex.request.stream:
+        name = RESPONSE_SCHEMAS[ex.family]
+        errors = registry().errors(name, ex.response.json)
+        if errors:
+            raise schema_failure(name, errors)
+        return
+    name = CHUNK_SCHEMAS[ex.family]
+    found: list[SchemaError] = []
+    for i, chunk in stream_chunks(ex.response.events or []):
+        found += [SchemaError(event_path(i, e.path), e.message) for e in registry().errors(name, chunk)]
+    if found:
+        raise schema_failure(name, found, " in every event")

@@ -1,0 +1,62 @@
+"""Transport checks: did a complete HTTP response arrive, with the status class, media type and syntax due."""
+
+from __future__ import annotations
+
+import orjson
+
+from harness.checks.base import CheckFailed, check
+from harness.checks.views import describe_status, event_path, shorten
+from harness.exchange import Exchange
+from harness.streams import DONE
+
+
+def _has_contract_body(ex: Exchange) -> bool:
+    """A 2xx or 4xx answer with a body: one the contract says is JSON (or SSE)."""
+    return bool(ex.response.body) and ex.response.status // 100 in (2, 4)
+
+
+@check(
+    "transport.status",
+    "a valid request gets a complete 2xx response",
+    applies=lambda ex: ex.expect == "success",
+)
+def status(ex: Exchange) -> None:
+    response = ex.response
+    if response.error or not 200 <= response.status < 300:
+        raise CheckFailed(f"expected a complete 2xx response, got {describe_status(response)}")
+
+
+@check(
+    "transport.content_type",
+    "Content-Type is text/event-stream for a 2xx stream, application/json otherwise",
+    applies=_has_contract_body,
+)
+def content_type(ex: Exchange) -> None:
+    stream = ex.request.stream and 200 <= ex.response.status < 300
+    expected = "text/event-stream" if stream else "application/json"
+    got = ex.response.content_type
+    if got != expected:
+        raise CheckFailed(f"expected Content-Type {expected}, got {got or 'none'}", "$")
+
+
+@check(
+    "transport.body_parses",
+    "the JSON body parses; every SSE event's data but [DONE] parses as JSON",
+    applies=_has_contract_body,
+)
+def body_parses(ex: Exchange) -> None:
+    if ex.response.events is None:
+        try:
+            orjson.loads(ex.response.body)
+        except orjson.JSONDecodeError as exc:
+            raise CheckFailed(f"expected a JSON body, got one that does not parse: {exc}") from None
+        return
+    for i, event in enumerate(ex.response.events):
+        if event.data == DONE:
+            continue
+        try:
+            orjson.loads(event.data)
+        except orjson.JSONDecodeError:
+            raise CheckFailed(
+                f"expected JSON event data, got {shorten(event.data)!r}", event_path(i)
+            ) from None

@@ -1,0 +1,20 @@
+"""`servecheck checks list`: the catalogue of contract checks."""
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.checks import CATALOGUE
+
+app = typer.Typer(help="The catalogue of contract checks.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_checks() -> None:
+    """Print every check with its one-line description."""
+    table = Table(show_header=True)
+    table.add_column("check")
+    table.add_column("what it verifies")
+    for name in sorted(CATALOGUE):
+        table.add_row(name, CATALOGUE[name].description)
+    Console().print(table)

@@ -1,0 +1,110 @@
+"""`servecheck contract`: property-based contract tests against the embedded mock or a live endpoint."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harness.client import TargetClient, TargetUnreachable
+from harness.contract.config import FAMILIES, ConfigError, ContractConfig, parse_families
+from harness.contract.engine import ContractEngine
+from harness.contract.target import open_target
+from harness.output.console import print_summary, progress_bar
+from harness.output.contract_json import write_contract_json
+from harness.output.junit import write_junit
+from harness.rundir import default_run_dir
+
+
+def contract(
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Target base URL (OpenAI: the SDK's base URL, e.g. .../v1; "
+            "Databricks: the workspace host). Default: $OPENAI_BASE_URL / "
+            "$DATABRICKS_HOST, else the embedded mock."
+        ),
+    ] = None,
+    api: Annotated[str, typer.Option(help="openai or databricks")] = "openai",
+    model: Annotated[str | None, typer.Option(help="Chat model (Databricks: serving endpoint name).")] = None,
+    embedding_model: Annotated[str | None, typer.Option(help="Embedding model or endpoint.")] = None,
+    reasoning_model: Annotated[str | None, typer.Option(help="Reasoning model or endpoint.")] = None,
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN)."),
+    ] = None,
+    families: Annotated[str, typer.Option(help="Comma-separated families to test.")] = ",".join(FAMILIES),
+    examples: Annotated[int, typer.Option(help="Generated requests per family.")] = 10,
+    seed: Annotated[int | None, typer.Option(help="Hypothesis seed; the same seed reproduces a run.")] = None,
+    max_requests: Annotated[int | None, typer.Option(help="Stop after this many requests in all.")] = None,
+    rate: Annotated[float | None, typer.Option(help="At most this many requests per second.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 4,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds a request (a whole stream included) may take.")
+    ] = 30.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default reports/runs/<time>-contract-<host>).")
+    ] = None,
+    junit: Annotated[
+        Path | None, typer.Option(help="Also write JUnit XML here (always written into --out).")
+    ] = None,
+) -> None:
+    """Test that an endpoint honours the OpenAI / Databricks contract; exit 1 on any violation."""
+    console = Console(stderr=False, highlight=False)
+    config = ContractConfig(
+        base_url=base_url,
+        api=api,
+        model=model,
+        embedding_model=embedding_model,
+        reasoning_model=reasoning_model,
+        token_env=token_env,
+        families=parse_families(families),
+        examples=examples,
+        seed=random.randrange(2**32) if seed is None else seed,
+        max_requests=max_requests,
+        rate=rate,
+        concurrency=concurrency,
+        timeout=timeout,
+        out=out,
+        junit=junit,
+    )
+    try:
+        config.validate()
+        code = _run(config, console)
+    except (ConfigError, TargetUnreachable) as exc:
+        print(f"servecheck contract: error: {exc}", file=sys.stderr)
+        code = 2
+    raise typer.Exit(code)
+
+
+def _run(config: ContractConfig, console: Console) -> int:
+    with open_target(config) as target:
+        where = "the embedded mock" if target.embedded else target.base_url
+        console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
+        with TargetClient(
+            target.base_url,
+            target.token,
+            target.token_env,
+            api=target.api,
+            timeout=config.timeout,
+            rate=config.rate,
+            max_requests=config.max_requests,
+        ) as client:
+            client.probe()
+            with progress_bar(console) as progress:
+                result = ContractEngine(config, target, client).run(progress)
+        secrets = [target.token] if target.token else []
+        run_dir = config.out or default_run_dir("contract", target.base_url)
+        write_contract_json(result, run_dir / "contract.json", secrets)
+        write_junit(result, run_dir / "junit.xml", secrets)
+        if config.junit:
+            write_junit(result, config.junit, secrets)
+    print_summary(console, result)
+    console.print(f"results: {run_dir / 'contract.json'}")
+    if result.stop_reason == "interrupted":
+        return 130
+    return 1 if result.failed else 0

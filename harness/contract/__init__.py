@@ -1,0 +1,1 @@
+"""The contract engine: generated requests -> target -> checks -> results."""

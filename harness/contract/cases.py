@@ -1,0 +1,73 @@
+"""Drawing request cases from Hypothesis strategies, and shrinking a failing one, reproducibly by seed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import TypeVar
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+T = TypeVar("T")
+
+
+def _settings(examples: int, phases: list[Phase]) -> settings:
+    return settings(
+        max_examples=examples,
+        phases=phases,
+        database=None,  # a run depends on its seed only, never on what an earlier run saved
+        deadline=None,
+        derandomize=False,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+        print_blob=False,
+    )
+
+
+def draw(strategy: st.SearchStrategy[T], examples: int, seed: int) -> list[T]:
+    """The first `examples` values Hypothesis generates for `strategy` under `seed` (no network)."""
+    drawn: list[T] = []
+
+    @hypothesis.seed(seed)
+    @_settings(examples, [Phase.generate])
+    @given(strategy)
+    def collect(value: T) -> None:
+        drawn.append(value)
+
+    collect()
+    return drawn
+
+
+class _Reproduced(Exception):
+    pass
+
+
+def shrink(
+    strategy: st.SearchStrategy[T], examples: int, seed: int, fails: Callable[[T], bool], budget: int
+) -> T | None:
+    """Replay the seeded generation until `fails` holds, then let Hypothesis shrink to a minimal value.
+
+    `fails` is called at most `budget` times (each call may cost a request); the smallest failing value
+    seen is returned, or None when the failure did not reproduce within the budget.
+    """
+    smallest: list[T] = []
+    calls = 0
+
+    @hypothesis.seed(seed)
+    @_settings(examples, [Phase.generate, Phase.shrink])
+    @given(strategy)
+    def probe(value: T) -> None:
+        nonlocal calls
+        if calls >= budget:
+            return
+        calls += 1
+        if fails(value):
+            smallest.append(value)
+            raise _Reproduced
+
+    # The final replay may stop raising once the budget is spent: Hypothesis calls that flaky.
+    with contextlib.suppress(_Reproduced, hypothesis.errors.HypothesisException, BaseExceptionGroup):
+        probe()
+    return smallest[-1] if smallest else None

@@ -1,0 +1,82 @@
+"""The options of a contract run, resolved from flags and the environment into one plain object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+FAMILIES = (
+    "chat",
+    "stream",
+    "completions",
+    "embeddings",
+    "vision",
+    "tools",
+    "structured",
+    "reasoning",
+    "errors",
+    "auth",
+)
+TOKEN_ENV = {"openai": "OPENAI_API_KEY", "databricks": "DATABRICKS_TOKEN"}
+HOST_ENV = {"openai": "OPENAI_BASE_URL", "databricks": "DATABRICKS_HOST"}
+# The embedded mock's models (mock_server/profiles/fast.yaml).
+MOCK_MODELS = {"chat": "mock-chat", "embedding": "mock-embed", "reasoning": "mock-reasoning"}
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: reported as one line, exit code 2."""
+
+
+@dataclass
+class ContractConfig:
+    base_url: str | None = None  # None: the environment's host, else the embedded mock
+    api: str = "openai"
+    model: str | None = None
+    embedding_model: str | None = None
+    reasoning_model: str | None = None
+    token_env: str | None = None  # None: OPENAI_API_KEY or DATABRICKS_TOKEN by api
+    families: tuple[str, ...] = FAMILIES
+    examples: int = 10
+    seed: int = 0
+    max_requests: int | None = None
+    rate: float | None = None
+    concurrency: int = 4
+    timeout: float = 30.0
+    shrink: bool = True
+    out: Path | None = None
+    junit: Path | None = None
+
+    def validate(self) -> None:
+        if self.api not in TOKEN_ENV:
+            raise ConfigError(f"--api must be openai or databricks, not {self.api!r}")
+        unknown = [f for f in self.families if f not in FAMILIES]
+        if unknown or not self.families:
+            raise ConfigError(
+                f"unknown families: {', '.join(unknown) or '(none given)'}; choose from {', '.join(FAMILIES)}"
+            )
+        if self.examples < 1:
+            raise ConfigError("--examples must be at least 1")
+        if self.concurrency < 1:
+            raise ConfigError("--concurrency must be at least 1")
+        if self.rate is not None and self.rate <= 0:
+            raise ConfigError("--rate must be positive")
+        if self.max_requests is not None and self.max_requests < 1:
+            raise ConfigError("--max-requests must be at least 1")
+        if self.timeout <= 0:
+            raise ConfigError("--timeout must be positive")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+
+    @property
+    def token_var(self) -> str:
+        return self.token_env or TOKEN_ENV[self.api]
+
+    def live_base_url(self) -> str | None:
+        """The live target's base URL: the flag, else the api's host variable; None means the mock."""
+        url = self.base_url or os.environ.get(HOST_ENV[self.api]) or None
+        return url.rstrip("/") if url else None
+
+
+def parse_families(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())

@@ -1,0 +1,99 @@
+"""What a contract run found: per family and check, counts and failures. Plain data, JSON-ready."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Failure:
+    """One contract violation, with everything needed to reproduce it."""
+
+    check: str
+    family: str
+    message: str
+    path: str
+    request: dict[str, Any]  # method, path, body (no token ever)
+    response: dict[str, Any]  # status, content_type, excerpt
+    curl: str
+    note: str = ""  # what the request varied on purpose (invalid and auth cases)
+    shrunk: bool = False  # True when this is the minimal request Hypothesis shrank the failure to
+
+
+@dataclass
+class CheckTally:
+    passed: int = 0
+    failed: int = 0
+
+    @property
+    def status(self) -> str:
+        return "failed" if self.failed else "passed"
+
+
+@dataclass
+class FamilyResult:
+    family: str
+    status: str = "passed"  # passed | failed | skipped
+    reason: str = ""  # why it was skipped
+    requests: int = 0
+    checks: dict[str, CheckTally] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    def tally(self, check: str) -> CheckTally:
+        return self.checks.setdefault(check, CheckTally())
+
+    def skip(self, reason: str) -> None:
+        self.status, self.reason = "skipped", reason
+        self.checks.clear()
+        self.failures.clear()
+
+
+@dataclass
+class ContractResult:
+    target: dict[str, Any]
+    seed: int
+    schemas: str  # fingerprint of the schema set
+    families: dict[str, FamilyResult] = field(default_factory=dict)
+    requests: int = 0
+    elapsed: float = 0.0
+    partial: bool = False  # the run stopped early (budget spent or interrupted)
+    stop_reason: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return any(f.status == "failed" for f in self.families.values())
+
+    def totals(self) -> dict[str, int]:
+        """Checks per family that passed or failed, and how many times checks were evaluated."""
+        checks = [t for fam in self.families.values() for t in fam.checks.values()]
+        return {
+            "passed": sum(not t.failed for t in checks),
+            "failed": sum(bool(t.failed) for t in checks),
+            "evaluations": sum(t.passed + t.failed for t in checks),
+            "families_skipped": sum(f.status == "skipped" for f in self.families.values()),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": "servecheck",
+            "target": self.target,
+            "seed": self.seed,
+            "schemas": self.schemas,
+            "verdict": "failed" if self.failed else "passed",
+            "partial": self.partial,
+            "stop_reason": self.stop_reason,
+            "elapsed_s": round(self.elapsed, 3),
+            "requests": self.requests,
+            "totals": self.totals(),
+            "families": {
+                name: {
+                    "status": fam.status,
+                    "reason": fam.reason,
+                    "requests": fam.requests,
+                    "checks": {c: {"passed": t.passed, "failed": t.failed} for c, t in fam.checks.items()},
+                    "failures": [asdict(f) for f in fam.failures],
+                }
+                for name, fam in self.families.items()
+            },
+        }

@@ -1,0 +1,78 @@
+"""The system under test: a live endpoint, or the embedded mock started for the run and stopped after."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from harness.contract.config import MOCK_MODELS, ContractConfig
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str  # OpenAI: the SDK's base URL (".../v1"); Databricks: the workspace host
+    api: str
+    token: str | None  # held here and in the client only; never written anywhere
+    token_env: str
+    chat_model: str | None
+    embedding_model: str | None
+    reasoning_model: str | None
+    embedded: bool
+
+    def model_for(self, family: str) -> str | None:
+        if family == "embeddings":
+            return self.embedding_model
+        if family == "reasoning":
+            return self.reasoning_model
+        return self.chat_model
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "base_url": self.base_url,
+            "api": self.api,
+            "embedded_mock": self.embedded,
+            "models": {
+                "chat": self.chat_model,
+                "embedding": self.embedding_model,
+                "reasoning": self.reasoning_model,
+            },
+            "auth": f"Bearer ${self.token_env}" if self.token else "none",
+        }
+
+
+@contextmanager
+def open_target(config: ContractConfig) -> Iterator[Target]:
+    """Yield the target: the live URL when one is configured, else a fresh embedded mock.
+
+    The embedded mock enforces a random token, so the auth family has something to test.
+    """
+    live = config.live_base_url()
+    if live:
+        yield Target(
+            base_url=live,
+            api=config.api,
+            token=os.environ.get(config.token_var) or None,
+            token_env=config.token_var,
+            chat_model=config.model,
+            embedding_model=config.embedding_model,
+            reasoning_model=config.reasoning_model,
+            embedded=False,
+        )
+        return
+    from mock_server.server import running_mock  # the mock's dependencies load only when it is used
+
+    token = secrets.token_urlsafe(24)
+    with running_mock(token=token) as root:
+        yield Target(
+            base_url=root + "/v1" if config.api == "openai" else root,
+            api=config.api,
+            token=token,
+            token_env=config.token_var,
+            chat_model=config.model or MOCK_MODELS["chat"],
+            embedding_model=config.embedding_model or MOCK_MODELS["embedding"],
+            reasoning_model=config.reasoning_model or MOCK_MODELS["reasoning"],
+            embedded=True,
+        )

@@ -1,0 +1,44 @@
+"""What counts as a well-formed error envelope: which schemas a target's error bodies may follow.
+
+An OpenAI-compatible target answers errors with {"error": {"message", "type", "param", "code"}}
+(schema "error"); a Databricks target may instead answer with its native {"error_code", "message"}
+(schema "databricks_error"). Beyond the shape, the message must say something.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.schemas import SchemaError, registry
+
+# Schema name -> where its human-readable message lives.
+ENVELOPES = {"error": ("error", "message"), "databricks_error": ("message",)}
+
+
+def envelope_schemas(api: str) -> list[str]:
+    """The envelope schemas a target speaking `api` may use, the OpenAI one first."""
+    return ["error", "databricks_error"] if api == "databricks" else ["error"]
+
+
+def envelope_problems(body: Any, api: str) -> list[SchemaError]:
+    """Why `body` is not a well-formed error envelope for `api`: empty when it is one.
+
+    When no envelope fits, the problems reported are those against the OpenAI envelope.
+    """
+    first: list[SchemaError] = []
+    for name in envelope_schemas(api):
+        problems = registry().errors(name, body) or _blank_message(name, body)
+        if not problems:
+            return []
+        first = first or problems
+    return first
+
+
+def _blank_message(name: str, body: Any) -> list[SchemaError]:
+    keys = ENVELOPES[name]
+    value = body
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if isinstance(value, str) and not value.strip():
+        return [SchemaError("$." + ".".join(keys), "the error message is empty")]
+    return []

@@ -1,0 +1,77 @@
+"""The rich console side of a contract run: a progress bar while it runs, a summary table at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.contract.engine import Progress as ProgressCallback
+from harness.contract.results import ContractResult
+
+STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[ProgressCallback]:
+    """Yield a callback the engine reports (family, done, total) to; one bar per family."""
+    with Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(family: str, done: int, total: int) -> None:
+            if family not in tasks:
+                tasks[family] = bar.add_task(family, total=total)
+            bar.update(tasks[family], completed=done, total=total)
+
+        yield update
+
+
+def print_summary(console: Console, result: ContractResult) -> None:
+    table = Table(title="servecheck contract", title_justify="left")
+    table.add_column("family")
+    table.add_column("status")
+    table.add_column("checks passed", justify="right")
+    table.add_column("checks failed", justify="right")
+    table.add_column("requests", justify="right")
+    table.add_column("note")
+    for name, fam in result.families.items():
+        failed_checks = [c for c, t in fam.checks.items() if t.failed]
+        table.add_row(
+            name,
+            f"[{STATUS_STYLE[fam.status]}]{fam.status}[/]",
+            str(sum(1 for t in fam.checks.values() if not t.failed)),
+            str(len(failed_checks)),
+            str(fam.requests),
+            escape(fam.reason or ", ".join(failed_checks)),
+        )
+    console.print(table)
+    for fam in result.families.values():
+        for failure in fam.failures:
+            label = "minimal failing request" if failure.shrunk else "failing request"
+            console.print(f"[bold red]FAIL[/] {failure.family} / {failure.check}: {escape(failure.message)}")
+            console.print(
+                f"  at {escape(failure.path)}; {label}{': ' + escape(failure.note) if failure.note else ''}"
+            )
+            console.print(f"  reproduce: {escape(failure.curl)}", soft_wrap=True)
+    totals = result.totals()
+    verdict = "[bold red]FAILED[/]" if result.failed else "[bold green]PASSED[/]"
+    skipped = [n for n, f in result.families.items() if f.status == "skipped"]
+    console.print(
+        f"{verdict}: {totals['passed']} checks passed, {totals['failed']} failed "
+        f"({totals['evaluations']} evaluations)"
+        f"{', families skipped: ' + ', '.join(skipped) if skipped else ''}; "
+        f"{result.requests} requests in {result.elapsed:.1f} s"
+    )
+    if result.partial:
+        console.print(f"[yellow]partial run: {escape(result.stop_reason)}[/]")

@@ -1,0 +1,103 @@
+"""A pytest plugin: run the contract catalogue inside a team's own test suite.
+
+    pytest --servecheck-base-url https://host/v1 --servecheck-model NAME
+
+adds one test item per (family, check) that ran, plus one skipped item per skipped family. The contract
+run happens once, at collection, with the same engine as `servecheck contract`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from harness.contract.config import FAMILIES, ContractConfig, parse_families
+from harness.contract.results import ContractResult, FamilyResult
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("servecheck", "contract tests of an OpenAI-compatible endpoint")
+    group.addoption("--servecheck-base-url", help="target base URL; enables the servecheck items")
+    group.addoption("--servecheck-api", default="openai", choices=["openai", "databricks"])
+    group.addoption("--servecheck-model", help="chat model or Databricks endpoint")
+    group.addoption("--servecheck-embedding-model", help="embedding model or endpoint")
+    group.addoption("--servecheck-reasoning-model", help="reasoning model or endpoint")
+    group.addoption("--servecheck-token-env", help="variable holding the token")
+    group.addoption("--servecheck-families", default=",".join(FAMILIES))
+    group.addoption("--servecheck-examples", type=int, default=10)
+    group.addoption("--servecheck-seed", type=int, default=None)
+
+
+class ServecheckItem(pytest.Item):
+    def __init__(self, *, family: FamilyResult, check: str | None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.family = family
+        self.check = check
+
+    def runtest(self) -> None:
+        if self.check is None:
+            pytest.skip(self.family.reason)
+        tally = self.family.checks[self.check]
+        failure = next((f for f in self.family.failures if f.check == self.check), None)
+        if failure is not None:
+            raise ContractViolation(
+                f"{failure.message} (at {failure.path}); {tally.failed} of {tally.passed + tally.failed} "
+                f"exchanges failed\nreproduce: {failure.curl}"
+            )
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
+        if isinstance(excinfo.value, ContractViolation):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return "servecheck", 0, self.name
+
+
+class ContractViolation(AssertionError):
+    pass
+
+
+def _run(config: pytest.Config) -> ContractResult:
+    from harness.client import TargetClient
+    from harness.contract.engine import ContractEngine
+    from harness.contract.target import open_target
+
+    options = ContractConfig(
+        base_url=config.getoption("servecheck_base_url"),
+        api=config.getoption("servecheck_api"),
+        model=config.getoption("servecheck_model"),
+        embedding_model=config.getoption("servecheck_embedding_model"),
+        reasoning_model=config.getoption("servecheck_reasoning_model"),
+        token_env=config.getoption("servecheck_token_env"),
+        families=parse_families(config.getoption("servecheck_families")),
+        examples=config.getoption("servecheck_examples"),
+        seed=config.getoption("servecheck_seed") or random.randrange(2**32),
+    )
+    options.validate()
+    with (
+        open_target(options) as target,
+        TargetClient(target.base_url, target.token, target.token_env, api=target.api) as client,
+    ):
+        client.probe()
+        return ContractEngine(options, target, client).run()
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not config.getoption("servecheck_base_url"):
+        return
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one contract run per session, not one per xdist worker
+    result = _run(config)
+    for name, family in result.families.items():
+        checks: list[str | None] = [None] if family.status == "skipped" else list(family.checks)
+        for check in checks:
+            items.append(
+                ServecheckItem.from_parent(
+                    session, name=f"servecheck[{name}::{check or 'skipped'}]", family=family, check=check
+                )
+            )

@@ -1,0 +1,137 @@
+"""Server-sent events: an incremental parser following the WHATWG event-stream rules.
+
+The load runner feeds it every network chunk, so the hot path works on whole chunks with bytes and str
+methods (no per-byte Python loops): only complete lines are decoded, a chunk made of whole
+`data: ...\\n\\n` events (the usual shape) is cut into events with one split, and anything else goes
+line by line. Deviations from the framing rules are recorded in `problems`, never raised, so checks
+can judge them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from harness.exchange import SSEEvent
+
+UNTERMINATED = "stream ended without a blank line after the last event"
+_FIELD_NAME = re.compile(r"[A-Za-z0-9_-]+")  # what a field name looks like; anything else is garbage
+
+
+class SSEDecoder:
+    """Feed it bytes as they arrive; it returns the events completed so far."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.last_event_id = ""  # from the last `id:` field
+        self.retry: int | None = None  # reconnection time in ms, from the last valid `retry:` field
+        self._pending: list[bytes] = []  # the unterminated last line, kept as bytes until it ends
+        self._offset = 0  # stream offset of the first pending byte, for problem messages
+        self._skip_lf = False  # the last chunk ended with \r: a \n starting the next one belongs to it
+        self._started = False  # the optional BOM is only stripped at the very start
+        self._data: list[str] = []  # the event being built: its data lines and name
+        self._event: str | None = None
+
+    def feed(self, data: bytes) -> list[SSEEvent]:
+        if self._skip_lf and data:
+            self._skip_lf = False
+            if data[:1] == b"\n":
+                data = data[1:]
+                self._offset += 1
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        if cut < 0:
+            if data:
+                self._pending.append(data)
+            return []
+        complete, rest = data[: cut + 1], data[cut + 1 :]
+        if self._pending:
+            complete = b"".join([*self._pending, complete])
+            self._pending = []
+        if rest:
+            self._pending.append(rest)
+        else:
+            self._skip_lf = complete.endswith(b"\r")
+        return self._text(self._decode(complete))
+
+    def close(self) -> list[SSEEvent]:
+        """Flush the end of the stream: an event not closed by a blank line still counts, as a problem."""
+        events: list[SSEEvent] = []
+        if self._pending:
+            raw = b"".join(self._pending)
+            self._pending = []
+            events = self._text(self._decode(raw) + "\n")
+        if self._data or self._event is not None:
+            self.problems.append(UNTERMINATED)
+            if self._data:
+                events.append(SSEEvent("\n".join(self._data), self._event))
+            self._data = []
+            self._event = None
+        return events
+
+    def _decode(self, raw: bytes) -> str:
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError as exc:
+            self.problems.append(f"invalid UTF-8 at byte {self._offset + exc.start}")
+            text = raw.decode(errors="replace")
+        self._offset += len(raw)
+        if not self._started:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        return text
+
+    def _text(self, text: str) -> list[SSEEvent]:
+        """Events from complete lines (`text` ends with a line terminator)."""
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if not self._data and self._event is None and text.endswith("\n\n"):
+            blocks = text[:-2].split("\n\n")
+            if all(b.startswith("data: ") and "\n" not in b for b in blocks):
+                return [SSEEvent(b[6:]) for b in blocks]  # fast path: whole single-line data events
+        events: list[SSEEvent] = []
+        data = self._data
+        for line in text[:-1].split("\n"):
+            if line.startswith("data:"):
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif not line:
+                if data:
+                    events.append(SSEEvent("\n".join(data), self._event))
+                    data.clear()
+                self._event = None
+            else:
+                self._field(line)
+        return events
+
+    def _field(self, line: str) -> None:
+        if line[0] == ":":
+            return  # a comment (keep-alive)
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value or None
+        elif name == "id":
+            if "\0" not in value:
+                self.last_event_id = value
+        elif name == "retry":
+            if value.isascii() and value.isdigit():
+                self.retry = int(value)
+        elif not _FIELD_NAME.fullmatch(name):
+            self.problems.append(f"line without a field name: {line[:80]!r}")
+        # other field names are ignored, as the spec says
+
+
+@dataclass
+class SSEParse:
+    events: list[SSEEvent] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def parse_sse(body: bytes) -> SSEParse:
+    """All events of a complete stream body, and its framing problems."""
+    decoder = SSEDecoder()
+    events = decoder.feed(body)
+    events += decoder.close()
+    return SSEParse(events, decoder.problems)

@@ -1,0 +1,222 @@
+"""`servecheck contract` end to end: the real engine and CLI against real mock servers on loopback.
+
+The clean embedded mock passes the whole catalogue (exit 0); a mock with one defect switched on fails
+the check meant to catch it (exit 1); bad usage and unusable targets exit 2 with one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from mock_support import CAUGHT_BY
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.contract.config import FAMILIES
+from mock_server.server import running_mock
+
+SEED = "20261125"
+# The family whose cases trip each defect (the check's own family, where the prefix does not say it).
+DEFECT_FAMILY = {
+    "vision_accept_bad_data_uri": "vision",
+    "accept_invalid": "errors",
+    "error_envelope_bare": "errors",
+    "server_error_on_unicode": "chat",
+    "auth_open": "auth",
+    "bad_finish_reason": "chat",
+    "created_string": "chat",
+    "schema_violation": "chat",
+    "wrong_content_type": "chat",
+    "usage_mismatch": "chat",
+    "wrong_choice_count": "chat",
+    "length_ignored": "chat",
+    "stop_ignored": "chat",
+}
+
+
+def family_for(defect: str) -> str:
+    return DEFECT_FAMILY.get(defect) or CAUGHT_BY[defect].split(".")[0]
+
+
+def contract(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["contract", "--seed", SEED, *args], env=env or {})
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def report(out: Path) -> dict:
+    return orjson.loads((out / "contract.json").read_bytes())
+
+
+def clean_env() -> dict[str, str]:
+    return {name: "" for name in ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")}
+
+
+@pytest.mark.parametrize("api", ["openai", "databricks"])
+def test_the_embedded_mock_passes_the_whole_catalogue(api: str, tmp_path: Path) -> None:
+    junit = tmp_path / "ci.xml"
+    code, output = contract("--api", api, "--out", str(tmp_path), "--junit", str(junit), env=clean_env())
+    assert code == 0, output
+    data = report(tmp_path)
+    assert data["verdict"] == "passed"
+    assert set(data["families"]) == set(FAMILIES)
+    assert all(family["status"] == "passed" for family in data["families"].values())
+    assert data["totals"]["failed"] == 0 and data["totals"]["evaluations"] > 500
+    assert "requests in" in output and junit.exists()
+
+
+@pytest.mark.parametrize("defect", sorted(CAUGHT_BY))
+def test_a_mock_defect_fails_its_check(defect: str, tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    family = family_for(defect)
+    with running_mock(token=token, defects=[defect]) as root:
+        code, output = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "mock-embed",
+            "--reasoning-model", "mock-reasoning", "--families", family, "--out", str(tmp_path),
+            env={**clean_env(), "OPENAI_API_KEY": token},
+        )  # fmt: skip
+    assert code == 1, output
+    failures = report(tmp_path)["families"][family]["failures"]
+    caught = next(f for f in failures if f["check"] == CAUGHT_BY[defect])
+    assert caught["curl"].startswith("curl ")
+    assert ("$OPENAI_API_KEY" in caught["curl"]) == (caught["note"] != "no token")
+    assert caught["path"].startswith(("$", "events["))
+    assert token not in (tmp_path / "contract.json").read_text()
+    assert token not in (tmp_path / "junit.xml").read_text()
+    assert token not in output
+
+
+def test_a_seed_reproduces_the_run(tmp_path: Path) -> None:
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        code, _ = contract(
+            "--families", "chat,tools,errors", "--examples", "6", "--out", str(out), env=clean_env()
+        )
+        assert code == 0
+        data = report(out)
+        runs.append({family: data["families"][family]["checks"] for family in data["families"]})
+    assert runs[0] == runs[1]
+
+
+def test_a_failure_is_shrunk_to_a_small_request(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    with running_mock(token=token, defects=["usage_mismatch"]) as root:
+        code, _ = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat", "--out", str(tmp_path),
+            env={**clean_env(), "OPENAI_API_KEY": token},
+        )  # fmt: skip
+    assert code == 1
+    failure = report(tmp_path)["families"]["chat"]["failures"][0]
+    assert failure["shrunk"] is True
+    messages = failure["request"]["body"]["messages"]
+    assert len(messages) == 1 and len(str(messages[0]["content"])) < 40
+
+
+def test_families_without_a_model_or_route_are_skipped(tmp_path: Path) -> None:
+    with running_mock() as root:
+        code, output = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat,embeddings,auth",
+            "--out", str(tmp_path), env=clean_env(),
+        )  # fmt: skip
+    assert code == 0, output
+    families = report(tmp_path)["families"]
+    assert (
+        families["embeddings"]["status"] == "skipped"
+        and "--embedding-model" in families["embeddings"]["reason"]
+    )
+    assert families["auth"]["status"] == "skipped"
+    assert "skipped" in output
+
+
+def test_an_unserved_family_is_skipped_not_failed(tmp_path: Path) -> None:
+    with running_mock() as root:
+        code, output = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "no-such-model",
+            "--families", "embeddings", "--out", str(tmp_path), env=clean_env(),
+        )  # fmt: skip
+    assert code == 0, output
+    embeddings = report(tmp_path)["families"]["embeddings"]
+    assert embeddings["status"] == "skipped" and "404" in embeddings["reason"]
+
+
+def test_the_environment_names_the_target(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    with running_mock(token=token) as root:
+        env = {**clean_env(), "DATABRICKS_HOST": root, "MY_TOKEN": token}
+        code, output = contract(
+            "--api", "databricks", "--token-env", "MY_TOKEN", "--model", "mock-chat",
+            "--families", "chat,auth", "--out", str(tmp_path), env=env,
+        )  # fmt: skip
+    assert code == 0, output
+    data = report(tmp_path)
+    assert data["target"]["base_url"] == root and data["target"]["auth"] == "Bearer $MY_TOKEN"
+    assert data["families"]["auth"]["status"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--families", "chat,bogus"], "unknown families: bogus"),
+        (["--api", "grpc"], "--api must be openai or databricks"),
+        (["--examples", "0"], "--examples must be at least 1"),
+        (["--base-url", "ftp://example"], "--base-url must start with http"),
+        (["--base-url", "http://127.0.0.1:9/v1"], "nothing answers at http://127.0.0.1:9/v1"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> None:
+    code, output = contract(*args, env=clean_env())
+    assert code == 2
+    assert message in output and "Traceback" not in output
+
+
+def test_a_token_rejected_everywhere_exits_2(tmp_path: Path) -> None:
+    with running_mock(token="right-token-123") as root:
+        code, output = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat", "--out", str(tmp_path),
+            env={**clean_env(), "OPENAI_API_KEY": "wrong-token-456"},
+        )  # fmt: skip
+    assert code == 2
+    assert "authentication rejected on every request" in output
+    assert "wrong-token-456" not in output
+
+
+def test_the_installed_command_reports_errors_without_a_traceback() -> None:
+    command = [
+        str(Path(sys.executable).with_name("servecheck")),
+        "contract",
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, env={**os.environ, **clean_env()}
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("servecheck contract: error: nothing answers")
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_the_pytest_plugin_runs_the_catalogue(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    env = {**os.environ, **clean_env(), "OPENAI_API_KEY": token}
+    for defects, expected in (([], 0), (["usage_mismatch"], 1)):
+        with running_mock(token=token, defects=defects) as root:
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                 "--servecheck-base-url", root + "/v1", "--servecheck-model", "mock-chat",
+                 "--servecheck-families", "chat,auth", "--servecheck-seed", SEED, str(tmp_path)],
+                capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+            )  # fmt: skip
+        assert done.returncode == expected, done.stdout + done.stderr
+        if expected:
+            assert "servecheck[chat::chat.usage]" in done.stdout and "reproduce: curl" in done.stdout
+        else:
+            assert " passed" in done.stdout and "failed" not in done.stdout
+        assert token not in done.stdout

@@ -1,0 +1,60 @@
+"""The contract writers: contract.json and JUnit carry counts, failures and no secret."""
+
+import xml.etree.ElementTree as ET
+
+import orjson
+
+from harness.contract.results import ContractResult, Failure, FamilyResult
+from harness.output.contract_json import write_contract_json
+from harness.output.junit import write_junit
+
+SECRET = "sk-test-SECRET-0123456789"
+
+
+def sample_result() -> ContractResult:
+    result = ContractResult(
+        target={"base_url": "http://127.0.0.1:1/v1", "api": "openai"}, seed=7, schemas="abc"
+    )
+    chat = result.families["chat"] = FamilyResult("chat", requests=3)
+    chat.tally("schema.response").passed = 3
+    usage = chat.tally("chat.usage_total")
+    usage.passed, usage.failed = 1, 2
+    chat.failures.append(
+        Failure(
+            check="chat.usage_total",
+            family="chat",
+            message="usage.total_tokens is 9, prompt + completion is 8",
+            path="$.usage.total_tokens",
+            request={"method": "POST", "path": "/chat/completions", "body": {"model": "m"}},
+            response={"status": 200, "content_type": "application/json", "excerpt": f"echo {SECRET}"},
+            curl="curl -X POST ... -H 'Authorization: Bearer $OPENAI_API_KEY'",
+        )
+    )
+    chat.status = "failed"
+    result.families["embeddings"] = FamilyResult("embeddings")
+    result.families["embeddings"].skip("no model given (--embedding-model)")
+    return result
+
+
+def test_contract_json_counts_failures_and_redacts(tmp_path):
+    path = write_contract_json(sample_result(), tmp_path / "contract.json", [SECRET])
+    text = path.read_text()
+    assert SECRET not in text
+    data = orjson.loads(text)
+    assert data["verdict"] == "failed"
+    assert data["totals"] == {"passed": 1, "failed": 1, "evaluations": 6, "families_skipped": 1}
+    assert data["families"]["chat"]["checks"]["chat.usage_total"] == {"passed": 1, "failed": 2}
+    assert data["families"]["chat"]["failures"][0]["path"] == "$.usage.total_tokens"
+    assert data["families"]["embeddings"]["status"] == "skipped"
+
+
+def test_junit_has_a_case_per_check_and_a_skipped_family(tmp_path):
+    path = write_junit(sample_result(), tmp_path / "junit.xml", [SECRET])
+    root = ET.parse(path).getroot()
+    chat = root.find("testsuite[@name='chat']")
+    assert chat.get("tests") == "2" and chat.get("failures") == "1"
+    failure = chat.find("testcase[@name='chat.usage_total']/failure")
+    assert "$.usage.total_tokens" in failure.get("message")
+    assert "OPENAI_API_KEY" in failure.text
+    assert root.find("testsuite[@name='embeddings']/testcase/skipped").get("message").startswith("no model")
+    assert SECRET not in path.read_text()

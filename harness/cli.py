@@ -5,7 +5,7 @@ Each command group lives in its own module under harness/commands/ and is mounte
 
 import typer
 
-from harness.commands import schemas_cmd
+from harness.commands import checks_cmd, contract_cmd, load_cmd, mock_cmd, schemas_cmd
 
 app = typer.Typer(
     name="servecheck",
@@ -15,5 +15,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas_cmd.app, name="schemas")
-# Further command modules (mock_cmd, contract_cmd, checks_cmd, load_cmd) are mounted here as they land:
-#   from harness.commands import mock_cmd;  app.command("mock")(mock_cmd.mock)
+app.command("mock")(mock_cmd.mock)
+app.add_typer(checks_cmd.app, name="checks")
+app.command("mock")(mock_cmd.mock)
+app.command("contract")(contract_cmd.contract)
+app.command("load")(load_cmd.load)

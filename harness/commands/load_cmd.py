@@ -1,0 +1,130 @@
+"""`servecheck load`: benchmark an endpoint (or the embedded mock) with Locust and judge SLOs.
+
+Exit codes: 0 done (partial results included), 1 an SLO failed, 2 a usage or configuration error,
+130 interrupted before any results existed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from harness.contract.config import HOST_ENV, ConfigError
+from harness.load.console import live_progress, print_results
+from harness.load.options import DEFAULT_INPUT_TOKENS, DEFAULT_MAX_REQUESTS, DEFAULT_OUTPUT_TOKENS
+from harness.load.results import safe_url
+from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
+from harness.load.shapes import SHAPES
+from harness.rundir import default_run_dir
+
+
+def load(
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Target (OpenAI: base URL .../v1; Databricks: workspace host). Default: "
+            "$OPENAI_BASE_URL / $DATABRICKS_HOST, else the embedded mock (realistic profile)."
+        ),
+    ] = None,
+    api: Annotated[str, typer.Option(help="openai or databricks")] = "openai",
+    model: Annotated[
+        str, typer.Option(help="Chat/completions model (Databricks: endpoint name).")
+    ] = "mock-chat",
+    embedding_model: Annotated[str, typer.Option(help="Embeddings model or endpoint.")] = "mock-embed",
+    token_env: Annotated[
+        str | None,
+        typer.Option(help="Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN)."),
+    ] = None,
+    scenario: Annotated[str, typer.Option(help=f"One of {', '.join(SCENARIOS)}.")] = "chat-stream",
+    users: Annotated[int, typer.Option(help="Concurrent users (open loop: arrival streams).")] = 4,
+    spawn_rate: Annotated[
+        float | None, typer.Option(help="Users started per second (default: all at once).")
+    ] = None,
+    rate: Annotated[float | None, typer.Option(help="Open loop: requests per second in all.")] = None,
+    arrivals: Annotated[str, typer.Option(help="Open-loop arrivals: poisson or constant.")] = "poisson",
+    duration: Annotated[str, typer.Option(help="How long to run: 30s, 5m, 1h (at most 24h).")] = "60s",
+    shape: Annotated[str, typer.Option(help=f"Load shape: {', '.join(SHAPES)}.")] = "fixed",
+    processes: Annotated[int, typer.Option(help="Load-generating processes (Locust master + workers).")] = 1,
+    slo: Annotated[str, typer.Option(help='Objectives, e.g. "p95_ttft_ms<=500,error_rate<=0.01".')] = "",
+    validate_sample: Annotated[
+        float, typer.Option(help="Share of responses validated against the schemas.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of prompts, arrivals and validation sampling.")] = 0,
+    input_tokens: Annotated[
+        str, typer.Option(help="Prompt tokens: N, uniform:LO,HI, normal:M,SD, lognormal:MED,S.")
+    ] = DEFAULT_INPUT_TOKENS,
+    output_tokens: Annotated[
+        str, typer.Option(help="max_tokens per request, same forms.")
+    ] = DEFAULT_OUTPUT_TOKENS,
+    prompts: Annotated[
+        Path | None, typer.Option(help="JSONL file of request bodies instead of synthetic ones.")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Inputs per embeddings request.")] = 16,
+    timeout: Annotated[float, typer.Option(help="Seconds one request (a whole stream) may take.")] = 60.0,
+    max_requests: Annotated[
+        int, typer.Option(help="Stop sending after this many requests.")
+    ] = DEFAULT_MAX_REQUESTS,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default reports/runs/<time>-load-<target>).")
+    ] = None,
+) -> None:
+    """Load-test an LLM endpoint: latency, TTFT, ITL, TPOT, tokens/s, errors by kind, SLO verdicts."""
+    console = Console(highlight=False)
+    try:
+        config = LoadConfig(
+            base_url=base_url,
+            api=api,
+            model=model,
+            embedding_model=embedding_model,
+            token_env=token_env,
+            scenario=scenario,
+            users=users,
+            spawn_rate=spawn_rate,
+            rate=rate,
+            arrivals=arrivals,
+            duration_s=parse_duration(duration),
+            shape=shape,
+            processes=processes,
+            slo=slo,
+            validate_sample=validate_sample,
+            seed=seed,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            prompts=prompts,
+            batch_size=batch_size,
+            timeout=timeout,
+            max_requests=max_requests,
+            out=out,
+        )
+        config.validate()
+        code = _run(config, console)
+    except (ConfigError, LoadFailed) as exc:
+        print(f"servecheck load: error: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:  # before Locust ran, or a second Ctrl-C while it was writing its results
+        print("servecheck load: interrupted", file=sys.stderr)
+        code = 130
+    raise typer.Exit(code)
+
+
+def _run(config: LoadConfig, console: Console) -> int:
+    url = config.base_url or os.environ.get(HOST_ENV[config.api])
+    run_dir = config.out or default_run_dir("load", url or "embedded-mock")
+    mode = f"open loop {config.rate:g} req/s ({config.arrivals})" if config.rate else f"{config.users} users"
+    where = safe_url(url) if url else "the embedded mock"
+    console.print(
+        f"servecheck load: {where} ({config.api}), scenario {config.scenario}, {mode},"
+        f" shape {config.shape}, {config.duration_s} s"
+    )
+    if url and not os.environ.get(config.token_var):
+        console.print(f"[yellow]warning: ${config.token_var} is empty: requests go without a token[/]")
+    with live_progress(console, config.duration_s) as show:
+        results = run_load(config, run_dir, show)
+    print_results(console, results)
+    console.print(f"results: {run_dir / 'load.json'} (Locust CSV: {run_dir / 'locust_stats.csv'})")
+    return 0 if results["slo_passed"] else 1

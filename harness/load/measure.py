@@ -1,0 +1,157 @@
+"""Reading an LLM response as it arrives: when content came, what it said, and whether the stream is whole.
+
+Pure data in, data out (bytes and clock readings in, numbers out), so it is tested without a network.
+A chunk "carries content" when any choice's delta has non-empty `content` (a string, or Databricks
+content blocks with text), `reasoning_content`/`reasoning`, or `tool_calls`, or a completions chunk
+has non-empty `text`: TTFT is the first such chunk, ITL the gaps between them. The role-only first
+chunk most servers send does not count; it is reported separately as `first_event`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from harness.sse import SSEDecoder
+from harness.tokens import count_tokens
+
+
+def _text_of(value: Any) -> str:
+    """The text in a content value: a string, or a list of content blocks (Databricks reasoning)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        parts = []
+        for block in value:
+            if isinstance(block, dict):
+                parts.append(_text_of(block.get("text")))
+                parts.append(_text_of(block.get("summary")))
+        return "".join(parts)
+    return ""
+
+
+def _tool_text(calls: Any) -> str:
+    if not isinstance(calls, list):
+        return ""
+    parts = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if isinstance(function, dict):
+            parts.append(_text_of(function.get("name")))
+            parts.append(_text_of(function.get("arguments")))
+    return "".join(parts)
+
+
+def output_text(choice: dict[str, Any], part: str) -> tuple[str, bool]:
+    """(generated text, carries content?) of one choice; `part` is "delta" (chunks) or "message"."""
+    if "text" in choice:  # completions
+        text = _text_of(choice.get("text"))
+        return text, bool(text)
+    message = choice.get(part)
+    if not isinstance(message, dict):
+        return "", False
+    text = (
+        _text_of(message.get("content"))
+        + _text_of(message.get("reasoning_content"))
+        + _text_of(message.get("reasoning"))
+    )
+    calls = message.get("tool_calls")
+    return text + _tool_text(calls), bool(text) or bool(calls)
+
+
+def _choices(obj: Any) -> list[dict[str, Any]]:
+    choices = obj.get("choices") if isinstance(obj, dict) else None
+    return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+
+
+class StreamMeter:
+    """Feed it the stream's bytes with the perf_counter time they arrived; read the results after close()."""
+
+    def __init__(self, t0: float, keep_chunks: bool = False) -> None:
+        self.t0 = t0
+        self._decoder = SSEDecoder()
+        self.first_event: float | None = None  # perf_counter times
+        self.first_content: float | None = None
+        self._last_content = 0.0
+        self.gaps_ms: list[float] = []
+        self.pieces: list[str] = []
+        self.usage: dict[str, Any] | None = None
+        self.done = False
+        self.problem: str | None = None  # why the stream is broken, first reason only
+        self.chunks: list[dict[str, Any]] | None = [] if keep_chunks else None
+
+    def feed(self, data: bytes, now: float) -> None:
+        for event in self._decoder.feed(data):
+            self._event(event.data, now)
+
+    def close(self, now: float) -> None:
+        for event in self._decoder.close():
+            self._event(event.data, now)
+        if self.problem is None and not self.done:
+            self.problem = "stream ended without data: [DONE]"
+
+    def _event(self, data: str, now: float) -> None:
+        if self.first_event is None:
+            self.first_event = now
+        if data == "[DONE]":
+            self.done = True
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            self.problem = self.problem or f"event is not JSON: {data[:60]!r}"
+            return
+        if not isinstance(chunk, dict) or "error" in chunk:
+            self.problem = self.problem or f"error event in the stream: {data[:120]}"
+            return
+        if self.chunks is not None:
+            self.chunks.append(chunk)
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            self.usage = usage
+        carried = False
+        for choice in _choices(chunk):
+            text, has = output_text(choice, "delta")
+            if has:
+                carried = True
+                self.pieces.append(text)
+        if carried:
+            if self.first_content is None:
+                self.first_content = now
+            else:
+                self.gaps_ms.append((now - self._last_content) * 1000)
+            self._last_content = now
+
+    def ms(self, when: float | None) -> float | None:
+        return None if when is None else (when - self.t0) * 1000
+
+
+def body_output(body: Any) -> tuple[str, dict[str, Any] | None]:
+    """(generated text of every choice, usage) of a non-streamed response body."""
+    text = "".join(output_text(choice, "message")[0] for choice in _choices(body))
+    usage = body.get("usage") if isinstance(body, dict) else None
+    return text, usage if isinstance(usage, dict) else None
+
+
+def request_text(body: dict[str, Any]) -> str:
+    """The text a request asks the model to read (messages, prompt or input), for the tokenizer count."""
+    if "messages" in body:
+        return "".join(_text_of(m.get("content")) for m in body["messages"] if isinstance(m, dict))
+    value = body.get("prompt", body.get("input", ""))
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
+
+
+def token_counts(
+    family: str, request: dict[str, Any], usage: dict[str, Any] | None, output: str
+) -> tuple[int | None, int | None, str]:
+    """(prompt tokens, completion tokens, source): the server's usage when it gives it, else our tokenizer."""
+    if usage:
+        prompt = usage.get("prompt_tokens")
+        completion = usage.get("completion_tokens")
+        if isinstance(prompt, int) and (family == "embeddings" or isinstance(completion, int)):
+            return prompt, (None if family == "embeddings" else completion), "usage"
+    completion_count = None if family == "embeddings" else count_tokens(output)
+    return count_tokens(request_text(request)), completion_count, "tokenizer"

@@ -1,0 +1,242 @@
+"""Per-request LLM measurements, and their mergeable aggregate.
+
+A `RequestRecord` is what one request measured; it travels on Locust's request event (in the event's
+context), so the same bus feeds Locust's statistics and ours. `LoadMetrics` aggregates records into
+histograms per scenario, error counts by kind and a per-second series, and merges with the aggregate
+of another process (a worker's report) by adding.
+
+Definitions (ms):
+- latency: request sent to the last byte of the response (the whole stream);
+- ttft: request sent to the first chunk carrying non-empty content, reasoning or a tool-call delta;
+- first_event: request sent to the first SSE event of any kind (often the role-only chunk);
+- itl: every gap between two consecutive content-carrying chunks;
+- tpot: (latency - ttft) / (completion tokens - 1), for streams with at least two output tokens.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.load.histogram import Histogram
+
+RECORD_KEY = "servecheck_record"  # where the record rides in a Locust request event's context
+HISTOGRAMS = ("latency", "ttft", "first_event", "itl", "tpot", "prompt_tokens", "completion_tokens")
+_SAMPLES_PER_KIND = 3
+# Fields of one second of the series, in the order they are stored.
+SERIES_FIELDS = (
+    "requests",
+    "errors",
+    "output_tokens",
+    "latency_ms_sum",
+    "ttft_ms_sum",
+    "ttft_count",
+    "not_sent",
+)
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    scenario: str
+    sent: float  # time.perf_counter() when the request left
+    latency_ms: float
+    error: str | None = None  # "http_503", "timeout", "connection", "broken_stream", "contract"
+    detail: str = ""  # one line about the error, never holding the token
+    first_event_ms: float | None = None
+    ttft_ms: float | None = None
+    itl_ms: list[float] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    token_source: str | None = None  # "usage" (the server's count) or "tokenizer" (ours, o200k_base)
+    validated: bool = False
+
+    @property
+    def tpot_ms(self) -> float | None:
+        if self.ttft_ms is None or not self.completion_tokens or self.completion_tokens < 2:
+            return None
+        return (self.latency_ms - self.ttft_ms) / (self.completion_tokens - 1)
+
+
+class ScenarioMetrics:
+    __slots__ = ("errors", "hist", "requests", "token_sources", "validated")
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.errors = 0
+        self.validated = 0
+        self.token_sources: Counter[str] = Counter()
+        self.hist = {name: Histogram() for name in HISTOGRAMS}
+
+    def add(self, rec: RequestRecord) -> None:
+        self.requests += 1
+        self.validated += rec.validated
+        if rec.error:
+            self.errors += 1
+            return  # a failed request's timings would mix two populations
+        hist = self.hist
+        hist["latency"].add(rec.latency_ms)
+        if rec.first_event_ms is not None:
+            hist["first_event"].add(rec.first_event_ms)
+        if rec.ttft_ms is not None:
+            hist["ttft"].add(rec.ttft_ms)
+        itl = hist["itl"]
+        for gap in rec.itl_ms:
+            itl.add(gap)
+        tpot = rec.tpot_ms
+        if tpot is not None:
+            hist["tpot"].add(tpot)
+        if rec.prompt_tokens is not None:
+            hist["prompt_tokens"].add(rec.prompt_tokens)
+        if rec.completion_tokens is not None:
+            hist["completion_tokens"].add(rec.completion_tokens)
+        if rec.token_source:
+            self.token_sources[rec.token_source] += 1
+
+    def merge(self, other: ScenarioMetrics) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.validated += other.validated
+        self.token_sources.update(other.token_sources)
+        for name, hist in other.hist.items():
+            self.hist[name].merge(hist)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "errors": self.errors,
+            "validated": self.validated,
+            "token_sources": dict(self.token_sources),
+            "hist": {name: hist.to_dict() for name, hist in self.hist.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ScenarioMetrics:
+        out = cls()
+        out.requests, out.errors, out.validated = data["requests"], data["errors"], data["validated"]
+        out.token_sources = Counter(data["token_sources"])
+        out.hist = {name: Histogram.from_dict(data["hist"][name]) for name in HISTOGRAMS}
+        return out
+
+
+class LoadMetrics:
+    """Everything one process (or, merged, the whole run) measured.
+
+    Times in the series are whole seconds since this node's test start (`t0`, a perf_counter
+    reading), by the second a request finished. With `phased` (step, spike and sweep shapes) each
+    second also keeps latency and TTFT histograms, so each phase gets exact-enough percentiles.
+    """
+
+    def __init__(self, t0: float, phased: bool = False) -> None:
+        self.t0 = t0
+        self.phased = phased
+        self._reset()
+
+    def _reset(self) -> None:
+        self.scenarios: dict[str, ScenarioMetrics] = {}
+        self.errors: Counter[str] = Counter()
+        self.error_samples: dict[str, list[str]] = {}
+        self.series: dict[int, list[float]] = {}
+        self.second_hists: dict[int, dict[str, Histogram]] = {}
+        self.send_lag = Histogram()  # open loop: ms between an arrival's schedule and its send
+        self.not_sent = 0  # open loop: arrivals dropped because the user's in-flight cap was reached
+
+    def _second(self, second: int) -> list[float]:
+        row = self.series.get(second)
+        if row is None:
+            row = self.series[second] = [0] * len(SERIES_FIELDS)
+        return row
+
+    def record(self, rec: RequestRecord) -> None:
+        scenario = self.scenarios.get(rec.scenario)
+        if scenario is None:
+            scenario = self.scenarios[rec.scenario] = ScenarioMetrics()
+        scenario.add(rec)
+        second = max(0, int(rec.sent - self.t0 + rec.latency_ms / 1000))
+        row = self._second(second)
+        row[0] += 1
+        if rec.error:
+            row[1] += 1
+            self.errors[rec.error] += 1
+            samples = self.error_samples.setdefault(rec.error, [])
+            if len(samples) < _SAMPLES_PER_KIND and rec.detail not in samples:
+                samples.append(rec.detail)
+            return
+        row[2] += rec.completion_tokens or 0
+        row[3] += rec.latency_ms
+        if rec.ttft_ms is not None:
+            row[4] += rec.ttft_ms
+            row[5] += 1
+        if self.phased:
+            hists = self.second_hists.get(second)
+            if hists is None:
+                hists = self.second_hists[second] = {"latency": Histogram(), "ttft": Histogram()}
+            hists["latency"].add(rec.latency_ms)
+            if rec.ttft_ms is not None:
+                hists["ttft"].add(rec.ttft_ms)
+
+    def record_not_sent(self, now: float) -> None:
+        self.not_sent += 1
+        self._second(max(0, int(now - self.t0)))[6] += 1
+
+    def merge(self, other: LoadMetrics) -> None:
+        for name, scenario in other.scenarios.items():
+            self.scenarios.setdefault(name, ScenarioMetrics()).merge(scenario)
+        self.errors.update(other.errors)
+        for kind, samples in other.error_samples.items():
+            mine = self.error_samples.setdefault(kind, [])
+            mine.extend(s for s in samples if s not in mine)
+            del mine[_SAMPLES_PER_KIND:]
+        for second, row in other.series.items():
+            mine_row = self._second(second)
+            for i, value in enumerate(row):
+                mine_row[i] += value
+        for second, hists in other.second_hists.items():
+            mine_hists = self.second_hists.setdefault(second, {"latency": Histogram(), "ttft": Histogram()})
+            for name, hist in hists.items():
+                mine_hists[name].merge(hist)
+        self.send_lag.merge(other.send_lag)
+        self.not_sent += other.not_sent
+
+    def total(self) -> ScenarioMetrics:
+        """All scenarios together."""
+        out = ScenarioMetrics()
+        for scenario in self.scenarios.values():
+            out.merge(scenario)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "phased": self.phased,
+            "scenarios": {name: s.to_dict() for name, s in self.scenarios.items()},
+            "errors": dict(self.errors),
+            "error_samples": self.error_samples,
+            "series": {str(second): row for second, row in self.series.items()},
+            "second_hists": {
+                str(second): {name: h.to_dict() for name, h in hists.items()}
+                for second, hists in self.second_hists.items()
+            },
+            "send_lag": self.send_lag.to_dict(),
+            "not_sent": self.not_sent,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], t0: float = 0.0) -> LoadMetrics:
+        out = cls(t0, data["phased"])
+        out.scenarios = {name: ScenarioMetrics.from_dict(s) for name, s in data["scenarios"].items()}
+        out.errors = Counter(data["errors"])
+        out.error_samples = {kind: list(samples) for kind, samples in data["error_samples"].items()}
+        out.series = {int(second): list(row) for second, row in data["series"].items()}
+        out.second_hists = {
+            int(second): {name: Histogram.from_dict(h) for name, h in hists.items()}
+            for second, hists in data["second_hists"].items()
+        }
+        out.send_lag = Histogram.from_dict(data["send_lag"])
+        out.not_sent = data["not_sent"]
+        return out
+
+    def drain(self) -> dict[str, Any]:
+        """This process's measurements since the last drain, as plain data (a worker's report)."""
+        data = self.to_dict()
+        self._reset()
+        return data

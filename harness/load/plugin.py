@@ -1,0 +1,259 @@
+"""The servecheck Locust plugin: our options, our metrics on Locust's event bus, and load.json at the end.
+
+Importing this module (every scenario does, through harness.load.user) registers listeners on Locust's
+events. Each process gets one LoadSession:
+- every process records the RequestRecord riding on each request event into its LoadMetrics;
+- a worker sends what it measured since its last report with every report to the master
+  (report_to_master), and the master merges it (worker_report): histograms merge exactly;
+- the master (or the single local process) watches the run once a second: it appends a progress line
+  to live.jsonl and stops a run whose target stopped answering (or, single process, whose
+  --max-requests are all answered); it writes load.json when Locust quits (the quit event comes
+  after the workers' final reports), also after a Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+import weakref
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+import gevent
+import locust
+import orjson
+from locust.runners import MasterRunner, WorkerRunner
+
+from harness.load.metrics import RECORD_KEY, LoadMetrics
+from harness.load.options import Settings, add_arguments, settings_from
+from harness.load.prompts import load_requests
+from harness.load.results import (
+    CONFIG_ERROR_FILE,
+    LIVE_FILE,
+    RESULTS_FILE,
+    build_results,
+    live_line,
+    write_json,
+)
+from harness.load.shapes import plan_from_options
+from harness.load.slo import parse_slos
+
+log = logging.getLogger("servecheck.load")
+PHASED_SHAPES = ("step", "spike", "sweep")
+# Seconds of nothing but connection errors after which the target counts as gone. A master hears
+# from its workers every 3 s, so it waits longer.
+UNREACHABLE_AFTER = {"local": 3, "master": 8}
+_COMPLETE_SLACK_S = 1.5  # a run that stops this close to its --run-time has completed
+
+
+class LoadSession:
+    """One Locust process's servecheck state."""
+
+    def __init__(self, environment: Any) -> None:
+        self.environment = environment
+        self.settings: Settings | None = None
+        self.metrics = LoadMetrics(time.perf_counter())
+        self.started: float | None = None  # perf_counter at test start
+        self.started_wall = 0.0
+        self.stopped: float | None = None
+        self.stop_reason: str | None = None  # set when the plugin itself ends the run
+        self.users_by_second: dict[int, int] = {}
+        self._budget = 0
+        self._sampler = random.Random(0)
+        self._seeds = random.Random(0)
+        self._watch: gevent.Greenlet | None = None
+
+    @property
+    def role(self) -> str:
+        runner = self.environment.runner
+        if isinstance(runner, WorkerRunner):
+            return "worker"
+        return "master" if isinstance(runner, MasterRunner) else "local"
+
+    @property
+    def out_dir(self) -> Path | None:
+        out = getattr(self.environment.parsed_options, "servecheck_out", "")
+        return Path(out) if out else None
+
+    # --- what users ask -------------------------------------------------------------------------
+
+    def take_request(self) -> bool:
+        """Take one request from this process's budget (--max-requests, split between workers)."""
+        if self._budget <= 0:
+            return False
+        self._budget -= 1
+        return True
+
+    def requests_left(self) -> int:
+        return self._budget
+
+    def sample_for_validation(self) -> bool:
+        fraction = self.settings.validate_sample if self.settings else 0.0
+        return fraction > 0 and self._sampler.random() < fraction
+
+    def next_user_seed(self) -> int:
+        return self._seeds.getrandbits(64)
+
+    # --- Locust events --------------------------------------------------------------------------
+
+    def check_options(self) -> None:
+        """Judge the options before anything runs (master or local process): a bad one ends the
+        process with exit code 2 and its reason in config_error.txt."""
+        options = self.environment.parsed_options
+        try:
+            settings = settings_from(options)
+            if settings.prompts:
+                _check_prompts(settings.prompts, self.environment.user_classes)
+            if self.environment.shape_class:
+                plan_from_options(options)
+            parse_slos(options.slo)
+        except ValueError as exc:
+            log.error("servecheck: %s", exc)
+            out = self.out_dir
+            if out:
+                out.mkdir(parents=True, exist_ok=True)
+                (out / CONFIG_ERROR_FILE).write_text(f"{exc}\n")
+            raise SystemExit(2) from None
+
+    def on_test_start(self, environment: Any, **_: Any) -> None:
+        options = environment.parsed_options  # on a worker: with the master's options merged in
+        self.settings = settings_from(options)
+        worker = environment.runner.worker_index if self.role == "worker" else 0
+        workers = max(1, options.expect_workers or 1) if self.role == "worker" else 1
+        self._budget = math.ceil(self.settings.max_requests / workers)
+        self._sampler = random.Random(f"{self.settings.seed}:validate:{worker}")
+        self._seeds = random.Random(f"{self.settings.seed}:users:{worker}")
+        self.started = time.perf_counter()
+        self.started_wall = time.time()
+        self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
+        if self.role != "worker":
+            self._stop_watch()
+            self._watch = gevent.spawn(self._watch_run)
+
+    def on_request(self, context: dict[str, Any] | None = None, **_: Any) -> None:
+        rec = context.get(RECORD_KEY) if context else None
+        if rec is not None:
+            self.metrics.record(rec)
+
+    def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
+        data["servecheck"] = self.metrics.drain()
+
+    def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
+        if "servecheck" in data:
+            self.metrics.merge(LoadMetrics.from_dict(data["servecheck"]))
+
+    def on_test_stop(self, environment: Any, **_: Any) -> None:
+        if self.stopped is None and self.started is not None:
+            self.stopped = time.perf_counter()
+        self._stop_watch()
+
+    def on_quit(self, exit_code: int, **_: Any) -> None:
+        self._stop_watch()
+        out = self.out_dir
+        if self.role == "worker" or out is None or self.started is None or self.settings is None:
+            return
+        elapsed = (self.stopped or time.perf_counter()) - self.started
+        run_time = self.environment.parsed_options.run_time
+        reason = self.stop_reason
+        if reason is None:
+            reason = "interrupted" if run_time and elapsed < run_time - _COMPLETE_SLACK_S else "completed"
+        results = build_results(
+            self.environment,
+            self.settings,
+            self.metrics,
+            self.users_by_second,
+            started_wall=self.started_wall,
+            elapsed_s=elapsed,
+            stop_reason=reason,
+        )
+        write_json(out / RESULTS_FILE, results)
+
+    # --- the master's watch -----------------------------------------------------------------------
+
+    def _stop_watch(self) -> None:
+        if self._watch is not None and self._watch is not gevent.getcurrent():
+            self._watch.kill(block=False)
+
+    def _watch_run(self) -> None:
+        """Once a second: a live progress line, and a stop when the target no longer answers."""
+        assert self.started is not None and self.settings is not None
+        options = self.environment.parsed_options
+        runner = self.environment.runner
+        window = UNREACHABLE_AFTER[self.role]
+        history: deque[tuple[int, int]] = deque(maxlen=window + 1)
+        out = self.out_dir
+        if out:
+            out.mkdir(parents=True, exist_ok=True)
+        live = (out / LIVE_FILE).open("ab") if out else None
+        ticks = int(options.run_time or 24 * 3600) + 3600  # bounded, though the quit kills it first
+        try:
+            for tick in range(ticks):
+                gevent.sleep(1.0 if tick else 0.5)  # look mid-second: shapes change users on whole seconds
+                elapsed = time.perf_counter() - self.started
+                self.users_by_second[int(elapsed)] = runner.user_count
+                total = self.metrics.total()
+                if live:
+                    line = live_line(self.metrics, total, elapsed, runner.user_count)
+                    live.write(orjson.dumps(line) + b"\n")
+                    live.flush()
+                history.append((total.requests, self.metrics.errors.get("connection", 0)))
+                if _target_gone(history, window):
+                    self.stop_reason = "target_unreachable"
+                    log.error("servecheck: every connection was refused for %d s; stopping the run", window)
+                elif self.role == "local" and total.requests >= self.settings.max_requests:
+                    self.stop_reason = "max_requests"  # every request of the budget has its answer
+                if self.stop_reason:
+                    runner.quit()
+                    return
+        finally:
+            if live:
+                live.close()
+
+
+def _target_gone(history: deque[tuple[int, int]], window: int) -> bool:
+    """Every request of the last `window` seconds failed to connect (and there were some)."""
+    if len(history) <= window:
+        return False
+    (req0, conn0), (req1, conn1) = history[0], history[-1]
+    return req1 > req0 and conn1 - conn0 == req1 - req0
+
+
+def _check_prompts(path: str, user_classes: list[type]) -> None:
+    found = load_requests(path)
+    needed = {cls.family for cls in user_classes if hasattr(cls, "family")}
+    missing = sorted(needed - set(found))
+    if missing:
+        have = ", ".join(sorted(found))
+        raise ValueError(f"--prompts {path}: no requests for {', '.join(missing)} (it has {have})")
+
+
+_SESSIONS: weakref.WeakKeyDictionary[Any, LoadSession] = weakref.WeakKeyDictionary()
+
+
+def session_of(environment: Any) -> LoadSession:
+    """The LoadSession of a Locust environment (made at its init event)."""
+    return _SESSIONS[environment]
+
+
+def _on_init(environment: Any, **_: Any) -> None:
+    # gevent's loop clock is cached since the hub was made (at import time); Locust's --run-time timer
+    # is armed next, and against a stale clock it fires early by the whole start-up time.
+    gevent.get_hub().loop.update_now()
+    session = LoadSession(environment)
+    _SESSIONS[environment] = session
+    events = environment.events
+    events.test_start.add_listener(session.on_test_start)
+    events.request.add_listener(session.on_request)
+    events.report_to_master.add_listener(session.on_report_to_master)
+    events.worker_report.add_listener(session.on_worker_report)
+    events.test_stop.add_listener(session.on_test_stop)
+    events.quit.add_listener(session.on_quit)
+    if session.role != "worker":  # a worker gets the master's (already judged) options at test start
+        session.check_options()
+
+
+locust.events.init_command_line_parser.add_listener(add_arguments)
+locust.events.init.add_listener(_on_init)

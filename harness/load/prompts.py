@@ -1,0 +1,120 @@
+"""What load requests say: prompts of controlled token length, or request bodies read from a JSONL file.
+
+Synthetic prompts are real o200k_base tokens from the mock's text corpus (mock_server/textgen.py):
+`prompt_text(rng, n)` is exactly n tokens (no tokenizer call per prompt: the corpus is re-tokenized
+once), and every request gets a different stretch of the corpus so a server's prefix cache does not
+flatter it. Lengths are drawn from a distribution, not a constant:
+"256", "uniform:64,512", "normal:256,64" or "lognormal:200,0.6" (median, sigma), each draw rounded and
+kept at least 1.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.tokens import decode, encode
+from mock_server.textgen import MAX_OUTPUT_TOKENS, text_ids
+
+MAX_PROMPT_TOKENS = 30_000  # the re-tokenized corpus is a little shorter than the mock's 32768 ids
+_KINDS = ("uniform", "normal", "lognormal")
+# Which field marks a request body's family.
+_FAMILY_FIELD = {"messages": "chat", "prompt": "completions", "input": "embeddings"}
+
+
+@dataclass(frozen=True)
+class Distribution:
+    kind: str  # "constant", "uniform", "normal" or "lognormal"
+    a: float  # constant value, low bound, mean or median
+    b: float = 0.0  # high bound, standard deviation or sigma
+
+    def sample(self, rng: random.Random, cap: int = MAX_PROMPT_TOKENS) -> int:
+        if self.kind == "constant":
+            value = self.a
+        elif self.kind == "uniform":
+            value = rng.uniform(self.a, self.b)
+        elif self.kind == "normal":
+            value = rng.gauss(self.a, self.b)
+        else:
+            value = rng.lognormvariate(math.log(self.a), self.b)
+        return min(cap, max(1, round(value)))
+
+    def __str__(self) -> str:
+        return f"{self.a:g}" if self.kind == "constant" else f"{self.kind}:{self.a:g},{self.b:g}"
+
+
+def parse_distribution(text: str, flag: str) -> Distribution:
+    """Parse "N" or "KIND:A,B"; raises ValueError naming `flag` on bad input."""
+    kind, _, args = text.strip().partition(":")
+    try:
+        if not args:
+            dist = Distribution("constant", float(kind))
+        else:
+            a, b = (float(x) for x in args.split(","))
+            if kind not in _KINDS:
+                raise ValueError
+            dist = Distribution(kind, a, b)
+    except ValueError:
+        raise ValueError(
+            f"{flag} {text!r}: expected N, uniform:LO,HI, normal:MEAN,SD or lognormal:MEDIAN,SIGMA"
+        ) from None
+    if not all(math.isfinite(x) for x in (dist.a, dist.b)):
+        raise ValueError(f"{flag} {text!r}: numbers must be finite")
+    if dist.a < 1 or dist.a > MAX_PROMPT_TOKENS or dist.b < 0 or (dist.kind == "uniform" and dist.b < dist.a):
+        raise ValueError(f"{flag} {text!r}: token counts must lie in 1..{MAX_PROMPT_TOKENS}, spreads >= 0")
+    return dist
+
+
+@cache
+def _corpus() -> list[int]:
+    """The mock's text corpus, re-tokenized once: its ids decode to text that encodes back to the same
+    ids (decoded corpus ids can re-tokenize shorter: ",." is one token). Every token is a whole word
+    or punctuation run, so any slice of it is exactly its length as text too."""
+    return encode(decode(text_ids(0, MAX_OUTPUT_TOKENS)))
+
+
+def prompt_text(rng: random.Random, tokens: int) -> str:
+    """Exactly `tokens` tokens of sentence-shaped text, from a random place in the corpus."""
+    corpus = _corpus()
+    start = rng.randrange(len(corpus) - tokens)
+    return decode(corpus[start : start + tokens])
+
+
+def family_of(body: dict[str, Any]) -> str | None:
+    for field, family in _FAMILY_FIELD.items():
+        if field in body:
+            return family
+    return None
+
+
+@cache
+def load_requests(path: str) -> dict[str, list[dict[str, Any]]]:
+    """The request bodies of a JSONL file, by family ("chat", "completions", "embeddings").
+
+    Read once per process; raises ValueError naming the file and line of the first bad one.
+    """
+    by_family: dict[str, list[dict[str, Any]]] = {}
+    try:
+        lines = Path(path).read_bytes().splitlines()
+    except OSError as exc:
+        raise ValueError(f"--prompts {path}: cannot read: {exc.strerror}") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            body = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raise ValueError(f"--prompts {path}:{number}: not JSON") from None
+        family = family_of(body) if isinstance(body, dict) else None
+        if family is None:
+            raise ValueError(f"--prompts {path}:{number}: a request body needs messages, prompt or input")
+        by_family.setdefault(family, []).append(body)
+    if not by_family:
+        raise ValueError(f"--prompts {path}: no requests in the file")
+    return by_family

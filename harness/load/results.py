@@ -1,0 +1,230 @@
+"""load.json: a run's configuration, every metric's percentiles, a per-second series, errors by kind,
+phases (step/spike/sweep, with the sweep's knee) and SLO verdicts. Built from merged LoadMetrics.
+
+Percentiles come from our mergeable histogram (harness/load/histogram.py: within 0.5% of an observed
+value), not from Locust's rounded buckets. Rates divide by the run's elapsed time, ramp-up included.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from harness import __version__
+from harness.load.histogram import ALPHA, Histogram
+from harness.load.metrics import SERIES_FIELDS, LoadMetrics, ScenarioMetrics
+from harness.load.options import Settings
+from harness.load.shapes import Plan, plan_from_options
+from harness.load.slo import judge, parse_slos
+from harness.load.sweep import knee
+
+RESULTS_FILE = "load.json"
+LIVE_FILE = "live.jsonl"  # one progress line a second while the run goes
+CONFIG_ERROR_FILE = "config_error.txt"  # written instead of load.json when the options are bad
+TIMED = ("latency", "ttft", "first_event", "itl", "tpot")
+COUNTED = ("prompt_tokens", "completion_tokens")
+_RECENT_S = 5  # seconds the live rates average over
+
+
+def safe_url(url: str) -> str:
+    """The URL without user:password@ (the only place a host string could carry a secret)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]:
+    """Totals and every metric's summary for one scenario (or all of them)."""
+    out_tokens = metrics.hist["completion_tokens"].total
+    span = max(elapsed_s, 1e-9)
+    block: dict[str, Any] = {
+        "requests": metrics.requests,
+        "errors": metrics.errors,
+        "error_rate": metrics.errors / metrics.requests if metrics.requests else None,
+        "rps": metrics.requests / span,
+        "output_tokens": int(out_tokens),
+        "output_tokens_per_s": out_tokens / span,
+        "validated": metrics.validated,
+        "token_source": dict(metrics.token_sources),
+    }
+    block["metrics"] = {f"{name}_ms": metrics.hist[name].summary() for name in TIMED}
+    block["metrics"].update({name: metrics.hist[name].summary() for name in COUNTED})
+    return block
+
+
+def slo_values(block: dict[str, Any]) -> dict[str, float | None]:
+    """The flat metric names objectives use ("p95_ttft_ms", "error_rate", ...) from a scenario block."""
+    values: dict[str, float | None] = {
+        "error_rate": block["error_rate"],
+        "rps": block["rps"],
+        "output_tokens_per_s": block["output_tokens_per_s"],
+    }
+    for name in ("latency", "ttft", "itl", "tpot"):
+        for stat, value in block["metrics"][f"{name}_ms"].items():
+            values[f"{stat}_{name}_ms"] = value
+    return values
+
+
+def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[str, Any]]:
+    last = max([*metrics.series, *users_by_second], default=-1)
+    rows = []
+    for second in range(last + 1):
+        requests, errors, tokens, latency_sum, ttft_sum, ttft_count, not_sent = metrics.series.get(
+            second, [0] * len(SERIES_FIELDS)
+        )
+        ok = requests - errors
+        rows.append(
+            {
+                "t": second,
+                "users": users_by_second.get(second),
+                "requests": int(requests),
+                "errors": int(errors),
+                "output_tokens": int(tokens),
+                "mean_latency_ms": latency_sum / ok if ok else None,
+                "mean_ttft_ms": ttft_sum / ttft_count if ttft_count else None,
+                "not_sent": int(not_sent),
+            }
+        )
+    return rows
+
+
+def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
+    """One row per level of the plan, over the whole seconds inside it (its first second, the level
+    change, left out when the level lasts three seconds or more)."""
+    rows = []
+    for phase in plan.phases:
+        seconds = list(range(math.ceil(phase.start), math.floor(phase.end + 1e-9)))
+        if len(seconds) >= 3:
+            seconds = seconds[1:]
+        latency, ttft = Histogram(), Histogram()
+        requests = errors = tokens = 0
+        for second in seconds:
+            row = metrics.series.get(second)
+            if row:
+                requests += row[0]
+                errors += row[1]
+                tokens += row[2]
+            hists = metrics.second_hists.get(second)
+            if hists:
+                latency.merge(hists["latency"])
+                ttft.merge(hists["ttft"])
+        span = max(len(seconds), 1)
+        rows.append(
+            {
+                "users": phase.users,
+                "start_s": phase.start,
+                "end_s": phase.end,
+                "measured_s": len(seconds),
+                "requests": int(requests),
+                "rps": requests / span,
+                "output_tokens_per_s": tokens / span,
+                "error_rate": errors / requests if requests else None,
+                "p50_latency_ms": latency.quantile(0.5),
+                "p95_latency_ms": latency.quantile(0.95),
+                "p50_ttft_ms": ttft.quantile(0.5),
+                "p95_ttft_ms": ttft.quantile(0.95),
+            }
+        )
+    return rows
+
+
+def build_results(
+    environment: Any,
+    settings: Settings,
+    metrics: LoadMetrics,
+    users_by_second: dict[int, int],
+    *,
+    started_wall: float,
+    elapsed_s: float,
+    stop_reason: str,
+) -> dict[str, Any]:
+    options = environment.parsed_options
+    plan = plan_from_options(options) if environment.shape_class else None
+    users = options.num_users or 1
+    overall = scenario_block(metrics.total(), elapsed_s)
+    results: dict[str, Any] = {
+        "tool": f"servecheck {__version__}",
+        "partial": stop_reason not in ("completed", "max_requests"),
+        "stop_reason": stop_reason,
+        "started_at": started_wall,
+        "elapsed_s": elapsed_s,
+        "config": {
+            "host": safe_url(environment.host or ""),
+            "api": settings.api,
+            "model": settings.model,
+            "embedding_model": settings.embedding_model,
+            "token_env": settings.token_env,
+            "user_classes": sorted(cls.__name__ for cls in environment.user_classes),
+            "users": users,
+            "spawn_rate": options.spawn_rate,
+            "duration_s": options.run_time,
+            "shape": plan.shape if plan else "fixed",
+            "open_loop": {
+                "rate": settings.arrival_rate * users,
+                "arrival_rate_per_user": settings.arrival_rate,
+                "arrivals": settings.arrivals,
+            }
+            if settings.open_loop
+            else None,
+            "input_tokens": str(settings.input_tokens),
+            "output_tokens": str(settings.output_tokens),
+            "prompts": settings.prompts or None,
+            "batch_size": settings.batch_size,
+            "validate_sample": settings.validate_sample,
+            "seed": settings.seed,
+            "timeout_s": settings.timeout,
+            "max_requests": settings.max_requests,
+            "workers": options.expect_workers if options.master else 0,
+            "slo": options.slo or None,
+        },
+        "histogram": {"kind": "log buckets (DDSketch layout), mergeable", "relative_error": ALPHA},
+        **overall,
+        "scenarios": {name: scenario_block(m, elapsed_s) for name, m in sorted(metrics.scenarios.items())},
+        "errors_by_kind": dict(metrics.errors),
+        "error_samples": metrics.error_samples,
+        "open_loop": {"not_sent": metrics.not_sent, "send_lag_ms": metrics.send_lag.summary()}
+        if settings.open_loop
+        else None,
+        "series": series(metrics, users_by_second),
+    }
+    if plan and plan.shape in ("step", "spike", "sweep"):
+        rows = phases(metrics, plan)
+        results["phases"] = rows
+        if plan.shape == "sweep":
+            results["knee"] = knee(rows)
+    verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
+    results["slo"] = [v.to_dict() for v in verdicts]
+    results["slo_passed"] = all(v.passed for v in verdicts)
+    return results
+
+
+def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, users: int) -> dict[str, Any]:
+    """One progress line: totals so far and the rates of the last few whole seconds."""
+    now = int(elapsed)
+    recent = [metrics.series.get(s) for s in range(max(0, now - _RECENT_S), now)]
+    span = max(len(recent), 1)
+    return {
+        "t": round(elapsed, 1),
+        "users": users,
+        "requests": total.requests,
+        "errors": total.errors,
+        "rps": sum(r[0] for r in recent if r) / span,
+        "output_tokens_per_s": sum(r[2] for r in recent if r) / span,
+        "p50_latency_ms": total.hist["latency"].quantile(0.5),
+        "p95_latency_ms": total.hist["latency"].quantile(0.95),
+        "p50_ttft_ms": total.hist["ttft"].quantile(0.5),
+        "p95_ttft_ms": total.hist["ttft"].quantile(0.95),
+        "not_sent": metrics.not_sent,
+    }
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    os.replace(tmp, path)

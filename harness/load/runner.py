@@ -1,0 +1,368 @@
+"""Drive one load run: pick the target, run Locust in a subprocess, follow it, collect load.json.
+
+Locust runs in its own process (gevent and our threads do not mix) and its own session, so a Ctrl-C
+reaches only us; we pass it (or a SIGTERM we get) on as SIGINT, Locust shuts down in order and the
+plugin writes the partial load.json. The embedded mock runs in a third process, so load generator
+and server do not share a GIL. Every run is bounded: Locust's --run-time and our shape end it at
+--duration, and we terminate Locust ourselves if it overstays by STARTUP_GRACE_S.
+
+Target: an explicit --base-url wins, then $OPENAI_BASE_URL / $DATABRICKS_HOST (by --api), else the
+embedded mock (profile "realistic", a random token).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from harness.contract.config import HOST_ENV, TOKEN_ENV, ConfigError
+from harness.load.options import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_OUTPUT_TOKENS,
+    settings_from,
+)
+from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, write_json
+from harness.load.shapes import SHAPES, Plan
+from harness.load.slo import parse_slos
+from harness.paths import ROOT
+from mock_server.server import is_loopback
+
+SCENARIOS = {
+    "chat": "chat.py",
+    "chat-stream": "chat_stream.py",
+    "completions": "completions.py",
+    "embeddings": "embeddings.py",
+    "vision": "vision.py",
+    "tools": "tools.py",
+    "structured": "structured.py",
+    "mix": "mix.py",
+}
+SHAPE_LOCUSTFILE = Path(__file__).with_name("locust_shape.py")
+MAX_DURATION_S = 24 * 3600
+STARTUP_GRACE_S = 60  # Locust start-up, workers connecting and final reports, beyond --duration
+STOP_WAIT_S = 30  # how long Locust gets to write its results once told to stop
+MOCK_PROFILE = "realistic"
+MOCK_START_S = 20
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
+LOOPBACK_ONLY_ENV = "SERVECHECK_LOAD_LOOPBACK_ONLY"  # set (to 1) by the tests: refuse any other target
+
+
+def parse_duration(text: str) -> int:
+    """Whole seconds from "90", "90s", "5m", "1h30m" (Locust's --run-time forms); ConfigError otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match or not any(match.groups()):
+        raise ConfigError(f"--duration {text!r}: use a finite time such as 30s, 5m or 1h")
+    hours, minutes, seconds, bare = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + bare
+
+
+@dataclass
+class LoadConfig:
+    base_url: str | None = None
+    api: str = "openai"
+    model: str = "mock-chat"
+    embedding_model: str = "mock-embed"
+    token_env: str | None = None
+    scenario: str = "chat-stream"
+    users: int = 4
+    spawn_rate: float | None = None  # None: all users within a second
+    rate: float | None = None  # open loop: requests per second in all
+    arrivals: str = "poisson"
+    duration_s: int = 60
+    shape: str = "fixed"
+    processes: int = 1
+    slo: str = ""
+    validate_sample: float = 0.0
+    seed: int = 0
+    input_tokens: str = DEFAULT_INPUT_TOKENS
+    output_tokens: str = DEFAULT_OUTPUT_TOKENS
+    prompts: Path | None = None
+    batch_size: int = 16
+    timeout: float = 60.0
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    out: Path | None = None
+
+    @property
+    def token_var(self) -> str:
+        return self.token_env or TOKEN_ENV.get(self.api, "")
+
+    def validate(self) -> None:
+        """Raise ConfigError (one line) for anything Locust would otherwise fail on later."""
+        if self.api not in TOKEN_ENV:
+            raise ConfigError(f"--api must be openai or databricks, not {self.api!r}")
+        if self.scenario not in SCENARIOS:
+            raise ConfigError(f"unknown scenario {self.scenario!r}; choose from {', '.join(SCENARIOS)}")
+        if self.shape not in SHAPES:
+            raise ConfigError(f"unknown shape {self.shape!r}; choose from {', '.join(SHAPES)}")
+        if not 1 <= self.duration_s <= MAX_DURATION_S:
+            raise ConfigError(f"--duration must be between 1 s and {MAX_DURATION_S // 3600} h")
+        if self.users < 1:
+            raise ConfigError("--users must be at least 1")
+        if self.spawn_rate is not None and not 0 < self.spawn_rate < math.inf:
+            raise ConfigError("--spawn-rate must be a positive number")
+        if self.rate is not None and not 0 < self.rate < math.inf:
+            raise ConfigError("--rate must be a positive number of requests per second")
+        if self.rate is not None and self.shape == "sweep":
+            raise ConfigError("--shape sweep varies concurrency: it runs closed loop, without --rate")
+        if not 1 <= self.processes <= 64:
+            raise ConfigError("--processes must be between 1 and 64")
+        if self.prompts is not None and not self.prompts.is_file():
+            raise ConfigError(f"--prompts {self.prompts}: no such file")
+        if self.base_url and not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+        try:
+            settings_from(argparse.Namespace(**self.plugin_options()))
+            parse_slos(self.slo)
+            Plan(self.shape, self.users, self.effective_spawn_rate, float(self.duration_s))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
+    def effective_spawn_rate(self) -> float:
+        return self.spawn_rate or float(self.users)
+
+    def plugin_options(self) -> dict[str, Any]:
+        """The plugin's options (harness/load/options.py) for this run, by attribute name."""
+        return {
+            "api": self.api,
+            "model": self.model,
+            "embedding_model": self.embedding_model,
+            "token_env": self.token_var,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "prompts": str(self.prompts.resolve()) if self.prompts else "",
+            "batch_size": self.batch_size,
+            "arrival_rate": self.rate / self.users if self.rate else 0.0,
+            "arrivals": self.arrivals,
+            "shape": self.shape,
+            "validate_sample": self.validate_sample,
+            "seed": self.seed,
+            "timeout": self.timeout,
+            "max_requests": self.max_requests,
+            "slo": self.slo,
+        }
+
+
+@dataclass
+class Target:
+    base_url: str  # what Locust gets as --host
+    embedded: bool
+    env: dict[str, str] = field(default_factory=dict)  # extra environment for Locust (the mock's token)
+    mock: subprocess.Popen[bytes] | None = None
+
+
+class LoadFailed(Exception):
+    """The run produced no results (Locust or the embedded mock failed); one line for the terminal."""
+
+
+def check_loopback(url: str) -> None:
+    """With $SERVECHECK_LOAD_LOOPBACK_ONLY set, refuse any target that is not on this machine."""
+    if os.environ.get(LOOPBACK_ONLY_ENV) and not is_loopback(urlsplit(url).hostname or ""):
+        raise ConfigError(f"{LOOPBACK_ONLY_ENV} is set: refusing to load {urlsplit(url).hostname}")
+
+
+@contextmanager
+def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
+    """The live target, or a fresh embedded mock that is stopped on exit."""
+    live = config.base_url or os.environ.get(HOST_ENV[config.api])
+    if live:
+        check_loopback(live)
+        yield Target(live.rstrip("/"), embedded=False)
+        return
+    token = secrets.token_urlsafe(24)
+    log = (workdir / "mock.log").open("wb")
+    command = [
+        sys.executable,
+        "-c",
+        "from harness.cli import app; app()",
+        "mock",
+        "--port",
+        "0",
+        "--profile",
+        MOCK_PROFILE,
+    ]
+    mock = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        env={**os.environ, "SERVECHECK_MOCK_TOKEN": token},
+        start_new_session=True,
+    )
+    try:
+        root = _mock_url(mock)
+        base = root + "/v1" if config.api == "openai" else root
+        yield Target(base, embedded=True, env={config.token_var: token}, mock=mock)
+    finally:
+        _stop(mock, 5)
+        log.close()
+
+
+def _mock_url(mock: subprocess.Popen[bytes]) -> str:
+    """The root URL the mock announces on its first line ("servecheck mock on http://...")."""
+    assert mock.stdout is not None
+    os.set_blocking(mock.stdout.fileno(), False)
+    deadline = time.monotonic() + MOCK_START_S
+    buffer = b""
+    while time.monotonic() < deadline and mock.poll() is None:
+        buffer += mock.stdout.read() or b""
+        first, newline, _ = buffer.partition(b"\n")
+        if newline:
+            return first.decode().split(" on ", 1)[1].split()[0]
+        time.sleep(0.05)
+    raise LoadFailed("the embedded mock did not start (see mock.log in the run folder)")
+
+
+def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
+    scenario = ROOT / "scenarios" / SCENARIOS[config.scenario]
+    command = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        f"{scenario},{SHAPE_LOCUSTFILE}",
+        "--headless",
+        "--only-summary",
+        "--host",
+        target.base_url,
+        "-u",
+        str(config.users),
+        "-r",
+        f"{config.effective_spawn_rate:g}",
+        "-t",
+        f"{config.duration_s}s",
+        "--csv",
+        str(out / "locust"),
+        "--exit-code-on-error",
+        "0",
+        "--servecheck-out",
+        str(out),
+    ]
+    if config.processes > 1:
+        command += ["--processes", str(config.processes)]
+    for name, value in config.plugin_options().items():
+        command += [f"--{name.replace('_', '-')}", str(value)]
+    return command
+
+
+class _Stop(Exception):
+    """SIGTERM, turned into an exception so the run is wound down like a Ctrl-C."""
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop()
+
+
+def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError or
+    LoadFailed. `on_progress` gets each live line (about one a second)."""
+    out.mkdir(parents=True, exist_ok=True)
+    previous = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        with open_target(config, out) as target:
+            stopped_early = _follow_locust(config, target, out, on_progress)
+            mock_died = target.mock is not None and target.mock.poll() is not None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    error_file = out / CONFIG_ERROR_FILE
+    if error_file.is_file():
+        raise ConfigError(error_file.read_text().strip())
+    results_file = out / RESULTS_FILE
+    if not results_file.is_file():
+        raise LoadFailed(f"Locust ended without results: {_last_line(out / 'locust.log')}")
+    results = orjson.loads(results_file.read_bytes())
+    if stopped_early and not results["partial"]:
+        results["partial"], results["stop_reason"] = True, stopped_early
+    if mock_died and results["stop_reason"] == "target_unreachable":
+        results["stop_reason"] = "embedded mock died"
+    results["target"] = {
+        "embedded_mock": target.embedded,
+        "mock_profile": MOCK_PROFILE if target.embedded else None,
+    }
+    write_json(results_file, results)
+    (out / LIVE_FILE).unlink(missing_ok=True)  # load.json holds the same series
+    return results
+
+
+def _follow_locust(
+    config: LoadConfig, target: Target, out: Path, on_progress: Callable[[dict[str, Any]], None]
+) -> str | None:
+    """Run Locust to its end; returns why we stopped it early (None when it ended by itself)."""
+    live = out / LIVE_FILE
+    with (out / "locust.log").open("wb") as log:
+        proc = subprocess.Popen(
+            locust_command(config, target, out),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **target.env},
+            cwd=out,
+            start_new_session=True,
+        )
+        reason = None
+        deadline = time.monotonic() + config.duration_s + STARTUP_GRACE_S
+        offset = 0
+        try:
+            while proc.poll() is None:
+                offset = _tail(live, offset, on_progress)
+                if time.monotonic() > deadline:
+                    reason = "overran its duration"
+                    break
+                time.sleep(0.25)
+        except (KeyboardInterrupt, _Stop):
+            reason = "interrupted"
+        # SIGINT, as a Ctrl-C: while a shape runs, headless Locust has no SIGTERM handler yet.
+        _stop(proc, STOP_WAIT_S, signal.SIGINT)
+        _tail(live, offset, on_progress)
+    return reason
+
+
+def _tail(path: Path, offset: int, on_line: Callable[[dict[str, Any]], None]) -> int:
+    """Hand every complete line after `offset` to `on_line`; returns the new offset."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = f.read()
+    except FileNotFoundError:
+        return offset
+    end = data.rfind(b"\n") + 1
+    for line in data[:end].splitlines():
+        on_line(orjson.loads(line))
+    return offset + end
+
+
+def _stop(proc: subprocess.Popen[bytes], wait_s: float, sig: int = signal.SIGTERM) -> None:
+    """`sig` (an orderly shutdown), then SIGKILL if it does not end within `wait_s`."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        except BaseException:  # a second Ctrl-C: stop waiting, leave nothing running
+            proc.kill()
+            proc.wait()
+            raise
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except FileNotFoundError:
+        return "no log"
+    return lines[-1][:300] if lines else "no output"

@@ -1,0 +1,238 @@
+"""The Locust user every scenario builds on: it sends one LLM request at a time and measures it.
+
+Why not `self.client.post(...)` and Locust's own timing: with stream=True FastHttpUser stops the clock
+at the response headers. So the body is read here, line by line as it arrives (geventhttpclient's
+`readline`, which returns as soon as a line is complete, unlike `iter_content(n)`, which waits for n
+bytes), the request's response_time is set to the end of the body, and TTFT, ITL and TPOT are fired
+as request events of their own (request_type "TTFT"/"ITL"/"TPOT", name = scenario), so Locust's UI,
+CSV and distributed statistics show them. The full measurement (a RequestRecord) rides on the main
+request event's context, where the servecheck plugin collects it.
+
+Scenarios subclass LLMUser, set `scenario`, `family` and `stream`, and write `synthetic()`.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import socket
+import time
+from typing import Any
+
+import gevent
+import gevent.pool
+import orjson
+from geventhttpclient.response import HTTPConnectionClosed
+from locust import task
+from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
+from locust.exception import StopUser
+
+from harness.load.measure import StreamMeter, body_output, token_counts
+from harness.load.metrics import RECORD_KEY, RequestRecord
+from harness.load.openloop import arrival_gaps, run_arrivals
+from harness.load.plugin import session_of
+from harness.load.prompts import load_requests, prompt_text
+from harness.load.validate import violation
+from harness.routes import path_for
+
+# What a body read can raise when the connection breaks: a cut chunked body surfaces as the parser's
+# "Incomplete response" (HTTPParseError, a ValueError subclass) or a closed/reset socket.
+_BROKEN = (HTTPConnectionClosed, ConnectionError, OSError, ValueError)
+
+
+class LoadError(Exception):
+    """A failed request as Locust's statistics show it: only the error kind, so failures group by kind."""
+
+
+class LLMUser(FastHttpUser):
+    abstract = True
+    scenario = "chat"  # the name in every statistic
+    family = "chat"  # "chat", "completions" or "embeddings": the route and the schemas
+    stream = False
+    max_inflight = 64  # open loop: an arrival finding this many of the user's requests in flight is not sent
+
+    def __init__(self, environment: Any) -> None:
+        self.session = session_of(environment)
+        settings = self.session.settings
+        self.settings = settings
+        # Locust's socket timeouts, per connect and per read; the whole request has its own bound below.
+        self.network_timeout = self.connection_timeout = settings.timeout
+        if settings.open_loop:
+            self.concurrency = self.max_inflight
+        super().__init__(environment)
+        self.rng = random.Random(self.session.next_user_seed())
+        self.model = settings.embedding_model if self.family == "embeddings" else settings.model
+        self.path = path_for(self.family, settings.api, self.model)
+        self.headers = {"Content-Type": "application/json"}
+        token = os.environ.get(settings.token_env)
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.file_requests = load_requests(settings.prompts).get(self.family) if settings.prompts else None
+
+    # --- what to send ---------------------------------------------------------------------------
+
+    def synthetic(self) -> dict[str, Any]:
+        """The scenario's request body, without model and stream (set by next_body)."""
+        raise NotImplementedError
+
+    def prompt(self) -> str:
+        """A fresh prompt whose length is drawn from --input-tokens."""
+        return prompt_text(self.rng, self.settings.input_tokens.sample(self.rng))
+
+    def max_tokens(self) -> int:
+        return self.settings.output_tokens.sample(self.rng)
+
+    def next_body(self) -> dict[str, Any]:
+        """A line of --prompts of this family, else a synthetic body; with the model and stream set."""
+        body = dict(self.rng.choice(self.file_requests)) if self.file_requests else self.synthetic()
+        if self.settings.api == "openai":
+            body["model"] = self.model
+        else:  # Databricks: the endpoint is in the path
+            body.pop("model", None)
+        if self.stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+    # --- the load loop ----------------------------------------------------------------------------
+
+    @task
+    def next_request(self) -> None:
+        if self.settings.open_loop:
+            self._arrivals()
+        elif self.session.take_request():
+            self.send(self.next_body())
+        if not self.session.requests_left():
+            raise StopUser()  # the request budget (--max-requests) is spent
+
+    def _arrivals(self) -> None:
+        pool = gevent.pool.Pool(self.max_inflight)
+        gaps = arrival_gaps(self.rng, self.settings.arrival_rate, self.settings.arrivals)
+        try:
+            run_arrivals(
+                gaps,
+                pool,
+                lambda: self.send(self.next_body()),
+                self.session.metrics,
+                self.session.take_request,
+            )
+        finally:
+            pool.kill(block=False)  # the user is stopping: requests still in flight are not reported
+
+    def send(self, body: dict[str, Any]) -> None:
+        """Send one request, measure it, and report it on Locust's request event."""
+        keep = self.session.sample_for_validation()
+        data = orjson.dumps(body)
+        rec = RequestRecord(self.scenario, time.perf_counter(), 0.0, validated=keep)
+        timer = gevent.Timeout(self.settings.timeout)
+        timer.start()
+        try:
+            with self.client.request(
+                "POST",
+                self.path,
+                name=self.scenario,
+                data=data,
+                headers=self.headers,
+                stream=True,
+                catch_response=True,
+                context={RECORD_KEY: rec},
+            ) as resp:
+                length = self._read(resp, body, rec, timer)
+                rec.latency_ms = (time.perf_counter() - rec.sent) * 1000
+                # Locust stopped its clock at the headers: report the whole response instead.
+                resp.request_meta["response_time"] = rec.latency_ms
+                resp.request_meta["response_length"] = length
+                if rec.error:
+                    resp.failure(LoadError(rec.error))
+                else:
+                    resp.success()
+        finally:
+            timer.cancel()
+        if rec.ttft_ms is not None and not rec.error:
+            self._fire_stream_metrics(rec)
+
+    def _read(
+        self, resp: ResponseContextManager, body: dict[str, Any], rec: RequestRecord, timer: Any
+    ) -> int:
+        """Read and judge the response into `rec`; returns the bytes read."""
+        status = resp.status_code
+        error = getattr(resp, "error", None)
+        if not status:
+            # geventhttpclient hands a timeout over wrapped in RetriesExceeded (as `original`).
+            cause = getattr(error, "original", None) or error
+            timed_out = isinstance(cause, (gevent.Timeout, socket.timeout, TimeoutError))
+            rec.error = "timeout" if timed_out else "connection"
+            rec.detail = f"{rec.error}: {type(cause).__name__}"
+            return 0
+        raw = resp._response  # geventhttpclient's response: the only way to read as bytes arrive
+        try:
+            if self.stream and status < 400:
+                return self._read_stream(raw, body, rec)
+            payload = raw.read()  # error bodies too, so the connection can be reused
+        except gevent.Timeout as exc:
+            if exc is not timer:
+                raise
+            rec.error, rec.detail = "timeout", f"no complete response within {self.settings.timeout:g} s"
+            return 0
+        except _BROKEN as exc:
+            rec.error = "broken_stream" if self.stream else "connection"
+            rec.detail = f"connection broke while reading the body: {type(exc).__name__}"
+            return 0
+        if status >= 400:
+            rec.error, rec.detail = f"http_{status}", f"HTTP {status}"
+            return len(payload)
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            rec.error, rec.detail = "contract", "response body is not JSON"
+            return len(payload)
+        output, usage = body_output(obj)
+        rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
+            self.family, body, usage, output
+        )
+        if rec.validated:
+            self._validate(rec, obj, None)
+        return len(payload)
+
+    def _read_stream(self, raw: Any, body: dict[str, Any], rec: RequestRecord) -> int:
+        meter = StreamMeter(rec.sent, keep_chunks=rec.validated)
+        size = 0
+        while line := raw.readline(b"\n"):
+            size += len(line)
+            meter.feed(line, time.perf_counter())
+        rest = raw.read()  # a last line without a newline
+        if rest:
+            size += len(rest)
+            meter.feed(rest, time.perf_counter())
+        meter.close(time.perf_counter())
+        rec.first_event_ms = meter.ms(meter.first_event)
+        rec.ttft_ms = meter.ms(meter.first_content)
+        rec.itl_ms = meter.gaps_ms
+        if meter.problem:
+            rec.error, rec.detail = "broken_stream", meter.problem
+            return size
+        rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
+            self.family, body, meter.usage, "".join(meter.pieces)
+        )
+        if rec.validated:
+            self._validate(rec, None, meter.chunks)
+        return size
+
+    def _validate(self, rec: RequestRecord, obj: Any, chunks: list[dict[str, Any]] | None) -> None:
+        problem = violation(self.family, obj, chunks)
+        if problem:
+            rec.error, rec.detail = "contract", problem
+
+    def _fire_stream_metrics(self, rec: RequestRecord) -> None:
+        fire = self.environment.events.request.fire
+        timings = [("TTFT", rec.ttft_ms), *(("ITL", gap) for gap in rec.itl_ms), ("TPOT", rec.tpot_ms)]
+        for kind, ms in timings:
+            if ms is not None:
+                fire(
+                    request_type=kind,
+                    name=self.scenario,
+                    response_time=ms,
+                    response_length=0,
+                    exception=None,
+                    context={},
+                )

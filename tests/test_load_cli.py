@@ -1,0 +1,78 @@
+"""`servecheck load` usage errors: one line, exit 2, no traceback, nothing started."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from harness.load.runner import (
+    LOOPBACK_ONLY_ENV,
+    SHAPE_LOCUSTFILE,
+    LoadConfig,
+    Target,
+    locust_command,
+    parse_duration,
+)
+from harness.paths import ROOT
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--duration", "forever"], "--duration 'forever'"),
+        (["--duration", "0"], "--duration must be between"),
+        (["--duration", "25h"], "--duration must be between"),
+        (["--scenario", "poetry"], "unknown scenario 'poetry'"),
+        (["--shape", "zigzag"], "unknown shape"),
+        (["--api", "azure"], "--api must be openai or databricks"),
+        (["--users", "0"], "--users must be at least 1"),
+        (["--rate", "-5"], "--rate must be a positive"),
+        (["--rate", "5", "--shape", "sweep"], "closed loop"),
+        (["--slo", "p95_ttft<=500"], "unknown SLO metric"),
+        (["--slo", "p95_ttft_ms=500"], "cannot parse SLO"),
+        (["--validate-sample", "1.5"], "--validate-sample must be between 0 and 1"),
+        (["--input-tokens", "normal:5"], "--input-tokens 'normal:5'"),
+        (["--output-tokens", "lots"], "--output-tokens 'lots'"),
+        (["--prompts", "/nonexistent/requests.jsonl"], "no such file"),
+        (["--batch-size", "0"], "--batch-size must be at least 1"),
+        (["--processes", "0"], "--processes must be between"),
+        (["--base-url", "ftp://example.com"], "--base-url must start with http"),
+        (["--max-requests", "0"], "--max-requests must be at least 1"),
+        (["--timeout", "0"], "--timeout must be a positive"),
+        (["--arrivals", "bursty"], "--arrivals must be poisson or constant"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["load", "--out", str(tmp_path), *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_loopback_guard_refuses_other_hosts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(LOOPBACK_ONLY_ENV, "1")
+    result = CliRunner().invoke(
+        app, ["load", "--base-url", "http://192.0.2.1:8000/v1", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "refusing to load 192.0.2.1" in result.output
+
+
+def test_duration_forms() -> None:
+    assert [parse_duration(t) for t in ("45", "45s", "2m", "1h", "1h2m3s")] == [45, 45, 120, 3600, 3723]
+
+
+def test_locust_command_carries_no_token_and_splits_the_open_loop_rate(tmp_path: Path) -> None:
+    config = LoadConfig(rate=20.0, users=4, processes=2, slo="error_rate<=0.1")
+    target = Target("http://127.0.0.1:9/v1", embedded=True, env={"OPENAI_API_KEY": "sk-secret-token"})
+    command = locust_command(config, target, tmp_path)
+    assert "sk-secret-token" not in " ".join(command)
+    assert command[command.index("--arrival-rate") + 1] == "5.0"
+    assert command[command.index("--processes") + 1] == "2"
+    assert command[command.index("-t") + 1] == "60s"
+    assert command[command.index("-f") + 1] == f"{ROOT / 'scenarios' / 'chat_stream.py'},{SHAPE_LOCUSTFILE}"

@@ -1,0 +1,137 @@
+"""Distributed mode and accuracy, on a mock with a constant TTFT (80 ms) and inter-token gap (8 ms).
+
+One plain single-process Locust run, and one master with two workers started the way separate hosts
+would start them (--master / --worker --master-host), here on 127.0.0.1. Counts and percentiles must
+merge: the master's load.json agrees with what Locust's own statistics merged (counts exactly,
+percentiles within Locust's bucket rounding), and its medians with the single-process run's. The
+single run also checks accuracy against the profile. (Tails are not compared across the two runs:
+with three processes on two cores, the generator's own load shifts them.)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from test_load_run import load_env, start_mock
+
+from harness.paths import ROOT
+
+TTFT_MS, ITL_MS = 80.0, 8.0
+PROFILE = (
+    f"latency: {{ttft: {{dist: constant, mean_ms: {TTFT_MS}}}, itl_ms: {ITL_MS}}}\n"
+    "output_tokens: {min: 16, max: 16}\n"
+)
+SCENARIO = str(ROOT / "scenarios" / "chat_stream.py")
+LOCUST = [sys.executable, "-m", "locust", "-f", SCENARIO]
+RUN = [
+    "--headless",
+    "--only-summary",
+    "-u",
+    "8",
+    "-r",
+    "8",
+    "-t",
+    "4s",
+    "--input-tokens",
+    "32",
+    "--output-tokens",
+    "16",
+]
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def mock_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    mock, url = start_mock(tmp_path_factory.mktemp("mock"), PROFILE)
+    # A first request loads the mock's tokenizer: keep that out of the compared runs.
+    body = {"model": "mock-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
+    httpx.post(url + "/v1/chat/completions", json=body, timeout=10).raise_for_status()
+    yield url + "/v1"
+    mock.kill()
+    mock.wait()
+
+
+@pytest.fixture(scope="module")
+def single(mock_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("single")
+    command = [*LOCUST, *RUN, "--host", mock_url, "--servecheck-out", str(out)]
+    subprocess.run(command, env=load_env(), capture_output=True, timeout=40, check=True)
+    return json.loads((out / "load.json").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_single_process_timings_match_the_profile(single: dict) -> None:
+    ttft, itl = single["metrics"]["ttft_ms"]["p50"], single["metrics"]["itl_ms"]["p50"]
+    # The benchmark prints the real errors (about +2 ms TTFT, +0.3 ms ITL); this asserts generously.
+    assert TTFT_MS <= ttft <= TTFT_MS * 1.1 + 3
+    assert ITL_MS <= itl <= ITL_MS * 1.1 + 1
+    assert single["metrics"]["completion_tokens"]["p50"] == 16
+    assert single["metrics"]["tpot_ms"]["p50"] == pytest.approx(ITL_MS, abs=1.5)
+
+
+def test_master_and_two_workers_merge_counts_and_percentiles(
+    single: dict, mock_url: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "distributed"
+    port = str(free_port())
+    master = subprocess.Popen(
+        [
+            *LOCUST,
+            *RUN,
+            "--host",
+            mock_url,
+            "--servecheck-out",
+            str(out),
+            "--csv",
+            str(out / "locust"),
+            "--master",
+            "--expect-workers",
+            "2",
+            "--master-bind-host",
+            "127.0.0.1",
+            "--master-bind-port",
+            port,
+        ],
+        env=load_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    worker = [*LOCUST, "--worker", "--master-host", "127.0.0.1", "--master-port", port]
+    workers = [
+        subprocess.Popen(worker, env=load_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
+    try:
+        _, stderr = master.communicate(timeout=40)
+    finally:
+        for proc in workers:
+            proc.wait(timeout=10)
+    run = json.loads((out / "load.json").read_text())
+    assert run["config"]["workers"] == 2 and not run["partial"], stderr
+    with (out / "locust_stats.csv").open() as f:
+        locust = {row["Type"]: row for row in csv.DictReader(f)}
+    assert run["requests"] == int(locust["POST"]["Request Count"]) > 0  # our merge counted what Locust's did
+    assert run["requests"] == pytest.approx(single["requests"], rel=0.25)
+    for metric, kind in (("ttft_ms", "TTFT"), ("itl_ms", "ITL")):
+        ours = run["metrics"][metric]
+        assert ours["p50"] == pytest.approx(single["metrics"][metric]["p50"], rel=0.05), metric
+        assert ours["count"] == int(locust[kind]["Request Count"])
+        for p in (50, 90, 95, 99):
+            # Locust merged its own rounded buckets: whole ms under 100 ms, 10 ms steps under 1 s.
+            theirs = float(locust[kind][f"{p}%"])
+            assert abs(ours[f"p{p}"] - theirs) <= (0.5 if theirs < 100 else 5) + 0.01 * theirs, (metric, p)
+    assert run["metrics"]["itl_ms"]["count"] == run["requests"] * 15  # 16 tokens: 15 gaps per stream

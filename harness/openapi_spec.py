@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 import yaml
 
-SPEC_PATH = Path("/work/shared/refs/openai-openapi.yaml")
+from harness.paths import OPENAI_SPEC
+
+SPEC_PATH = OPENAI_SPEC
 _COMPONENT_REF = "#/components/schemas/"
 # Keys that are OpenAPI annotations, not JSON Schema: dropped so validators and generators ignore them.
 _OPENAPI_ONLY = {"nullable", "discriminator", "example", "xml", "externalDocs"}

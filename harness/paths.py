@@ -5,3 +5,5 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = ROOT / "schemas"
 REPORTS_DIR = ROOT / "reports"
+# Reference material kept beside the clone (../shared/refs): the official OpenAI OpenAPI document.
+OPENAI_SPEC = ROOT.parent / "shared" / "refs" / "openai-openapi.yaml"

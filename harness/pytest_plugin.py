@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import random
+from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.contract.config import FAMILIES, ContractConfig, parse_families
-from harness.contract.results import ContractResult, FamilyResult
+if TYPE_CHECKING:  # the engine's modules load Hypothesis strategies: only when a run is asked for
+    from harness.contract.results import ContractResult, FamilyResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -25,7 +26,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--servecheck-embedding-model", help="embedding model or endpoint")
     group.addoption("--servecheck-reasoning-model", help="reasoning model or endpoint")
     group.addoption("--servecheck-token-env", help="variable holding the token")
-    group.addoption("--servecheck-families", default=",".join(FAMILIES))
+    group.addoption("--servecheck-families", help="comma-separated families (default: all)")
     group.addoption("--servecheck-examples", type=int, default=10)
     group.addoption("--servecheck-seed", type=int, default=None)
 
@@ -61,10 +62,13 @@ class ContractViolation(AssertionError):
 
 
 def _run(config: pytest.Config) -> ContractResult:
-    from harness.client import TargetClient
+    from harness.client import TargetClient, TargetUnreachable
+    from harness.contract.config import FAMILIES, ContractConfig, parse_families
     from harness.contract.engine import ContractEngine
     from harness.contract.target import open_target
+    from harness.targets import ConfigError
 
+    seed = config.getoption("servecheck_seed")
     options = ContractConfig(
         base_url=config.getoption("servecheck_base_url"),
         api=config.getoption("servecheck_api"),
@@ -72,17 +76,20 @@ def _run(config: pytest.Config) -> ContractResult:
         embedding_model=config.getoption("servecheck_embedding_model"),
         reasoning_model=config.getoption("servecheck_reasoning_model"),
         token_env=config.getoption("servecheck_token_env"),
-        families=parse_families(config.getoption("servecheck_families")),
+        families=parse_families(config.getoption("servecheck_families") or ",".join(FAMILIES)),
         examples=config.getoption("servecheck_examples"),
-        seed=config.getoption("servecheck_seed") or random.randrange(2**32),
+        seed=random.randrange(2**32) if seed is None else seed,
     )
-    options.validate()
-    with (
-        open_target(options) as target,
-        TargetClient(target.base_url, target.token, target.token_env, api=target.api) as client,
-    ):
-        client.probe()
-        return ContractEngine(options, target, client).run()
+    try:
+        options.validate()
+        with (
+            open_target(options) as target,
+            TargetClient(target.base_url, target.token, target.token_env, api=target.api) as client,
+        ):
+            client.probe()
+            return ContractEngine(options, target, client).run()
+    except (ConfigError, TargetUnreachable) as exc:
+        raise pytest.UsageError(f"servecheck: {exc}") from None
 
 
 def pytest_collection_modifyitems(

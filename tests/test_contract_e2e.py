@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -220,3 +222,45 @@ def test_the_pytest_plugin_runs_the_catalogue(tmp_path: Path) -> None:
         else:
             assert " passed" in done.stdout and "failed" not in done.stdout
         assert token not in done.stdout
+
+
+def test_a_spent_budget_keeps_what_came_back(tmp_path: Path) -> None:
+    code, output = contract(
+        "--families", "chat,stream", "--max-requests", "8", "--out", str(tmp_path), env=clean_env()
+    )
+    assert code == 0, output
+    data = report(tmp_path)
+    assert data["partial"] and "--max-requests 8" in data["stop_reason"]
+    assert data["requests"] == 8  # the reachability probe counts too
+    chat = data["families"]["chat"]
+    assert chat["requests"] == 7 and chat["reason"].startswith("cut short")
+    assert chat["checks"]["schema.response"]["passed"] == 7
+    assert "stream" not in data["families"]
+
+
+def test_ctrl_c_writes_the_partial_report(tmp_path: Path) -> None:
+    command = [str(Path(sys.executable).with_name("servecheck")), "contract", "--model", "mock-chat",
+               "--families", "chat", "--examples", "500", "--out", str(tmp_path)]  # fmt: skip
+    with running_mock(profile="realistic") as root:
+        env = {**os.environ, **clean_env(), "OPENAI_BASE_URL": root + "/v1"}
+        run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        time.sleep(4)
+        run.send_signal(signal.SIGINT)
+        output, _ = run.communicate(timeout=60)
+    assert run.returncode == 130, output
+    data = report(tmp_path)
+    assert data["partial"] and data["stop_reason"] == "interrupted"
+    assert data["families"]["chat"]["checks"]["schema.response"]["passed"] > 0
+    assert "Traceback" not in output
+
+
+def test_the_pytest_plugin_reports_an_unreachable_target_as_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         "--servecheck-base-url", "http://127.0.0.1:9/v1", str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **clean_env()}, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "servecheck: nothing answers at http://127.0.0.1:9/v1" in done.stderr
+    assert "Traceback" not in done.stderr

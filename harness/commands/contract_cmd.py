@@ -11,13 +11,14 @@ import typer
 from rich.console import Console
 
 from harness.client import TargetClient, TargetUnreachable
-from harness.contract.config import FAMILIES, ConfigError, ContractConfig, parse_families
+from harness.contract.config import FAMILIES, ContractConfig, parse_families
 from harness.contract.engine import ContractEngine
 from harness.contract.target import open_target
 from harness.output.console import print_summary, progress_bar
 from harness.output.contract_json import write_contract_json
 from harness.output.junit import write_junit
 from harness.rundir import default_run_dir
+from harness.targets import ConfigError
 
 
 def contract(

@@ -14,13 +14,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.contract.config import HOST_ENV, ConfigError
 from harness.load.console import live_progress, print_results
 from harness.load.options import DEFAULT_INPUT_TOKENS, DEFAULT_MAX_REQUESTS, DEFAULT_OUTPUT_TOKENS
 from harness.load.results import safe_url
 from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
 from harness.load.shapes import SHAPES
 from harness.rundir import default_run_dir
+from harness.targets import ConfigError, live_base_url
 
 
 def load(
@@ -113,7 +113,7 @@ def load(
 
 
 def _run(config: LoadConfig, console: Console) -> int:
-    url = config.base_url or os.environ.get(HOST_ENV[config.api])
+    url = live_base_url(config.base_url, config.api)
     run_dir = config.out or default_run_dir("load", url or "embedded-mock")
     mode = f"open loop {config.rate:g} req/s ({config.arrivals})" if config.rate else f"{config.users} users"
     where = safe_url(url) if url else "the embedded mock"

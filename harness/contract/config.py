@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-FAMILIES = (
-    "chat",
-    "stream",
-    "completions",
-    "embeddings",
-    "vision",
-    "tools",
-    "structured",
-    "reasoning",
-    "errors",
-    "auth",
-)
-TOKEN_ENV = {"openai": "OPENAI_API_KEY", "databricks": "DATABRICKS_TOKEN"}
-HOST_ENV = {"openai": "OPENAI_BASE_URL", "databricks": "DATABRICKS_HOST"}
-# The embedded mock's models (mock_server/profiles/fast.yaml).
-MOCK_MODELS = {"chat": "mock-chat", "embedding": "mock-embed", "reasoning": "mock-reasoning"}
+from harness.generate.cases import FAMILIES as GENERATED_FAMILIES
+from harness.targets import TOKEN_ENV, ConfigError, live_base_url
 
-
-class ConfigError(Exception):
-    """A usage or configuration problem: reported as one line, exit code 2."""
+FAMILIES = (*GENERATED_FAMILIES, "auth")
 
 
 @dataclass
@@ -73,9 +56,7 @@ class ContractConfig:
         return self.token_env or TOKEN_ENV[self.api]
 
     def live_base_url(self) -> str | None:
-        """The live target's base URL: the flag, else the api's host variable; None means the mock."""
-        url = self.base_url or os.environ.get(HOST_ENV[self.api]) or None
-        return url.rstrip("/") if url else None
+        return live_base_url(self.base_url, self.api)
 
 
 def parse_families(text: str) -> tuple[str, ...]:

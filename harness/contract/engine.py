@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from harness.checks import run_checks
 from harness.client import BudgetExhausted, TargetClient
 from harness.contract.cases import draw, shrink
-from harness.contract.config import ConfigError, ContractConfig
+from harness.contract.config import ContractConfig
 from harness.contract.results import ContractResult, Failure, FamilyResult
 from harness.contract.target import Target
 from harness.curl import curl_command
@@ -24,6 +24,7 @@ from harness.exchange import Exchange, Request
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.routes import path_for
 from harness.schemas import registry
+from harness.targets import ConfigError
 
 EXCERPT_BYTES = 2000
 SHRINK_BUDGET = 40  # extra requests one failing check may spend on shrinking
@@ -65,25 +66,31 @@ class ContractEngine:
                 parts = self._plan(family, fam)
                 if parts is None:
                     continue
-                sent = self._send_all(family, parts, progress)
+                sent, stopped = self._send_all(family, parts, progress)
                 exchanges = [ex for _, ex in sent]
                 fam.requests = len(exchanges)
+                if stopped is not None:
+                    self._judge(fam, sent, minimize=False)  # what came back before the stop still counts
+                    fam.reason = "cut short: " + self._stop_reason(stopped)
+                    raise stopped
                 if self._skip_unserved(fam, exchanges):
                     continue
                 if not auth_verified and family != "auth":
                     self._fail_if_auth_rejected(exchanges)
                     auth_verified = any(ex.expect == "success" for ex in exchanges)
-                self._judge(fam, sent)
-        except BudgetExhausted:
+                self._judge(fam, sent, minimize=self.config.shrink)
+        except (BudgetExhausted, KeyboardInterrupt) as stop:
             result.partial = True
-            result.stop_reason = f"request budget spent (--max-requests {self.config.max_requests})"
-        except KeyboardInterrupt:
-            result.partial = True
-            result.stop_reason = "interrupted"
+            result.stop_reason = self._stop_reason(stop)
         finally:
             result.requests = self.client.requests_sent
             result.elapsed = time.monotonic() - started
         return result
+
+    def _stop_reason(self, stop: BaseException) -> str:
+        if isinstance(stop, BudgetExhausted):
+            return f"request budget spent (--max-requests {self.config.max_requests})"
+        return "interrupted"
 
     # -- planning -------------------------------------------------------------------------------
 
@@ -128,7 +135,8 @@ class ContractEngine:
 
     def _send_all(
         self, family: str, parts: list[Part], progress: Progress | None
-    ) -> list[tuple[Part, Exchange]]:
+    ) -> tuple[list[tuple[Part, Exchange]], BaseException | None]:
+        """The exchanges in case order, and what stopped sending early (budget, Ctrl-C), if anything."""
         jobs = [
             (part, case, auth)
             for part in parts
@@ -143,11 +151,11 @@ class ContractEngine:
                     sent.append((part, future.result()))
                     if progress:
                         progress(family, len(sent), len(jobs))
-            except BaseException:
+            except (BudgetExhausted, KeyboardInterrupt) as stop:
                 for future in futures:
                     future.cancel()
-                raise
-        return sent
+                return sent, stop
+        return sent, None
 
     # -- judging --------------------------------------------------------------------------------
 
@@ -167,7 +175,7 @@ class ContractEngine:
             )
             raise ConfigError(f"authentication rejected on every request ({source}); check the token")
 
-    def _judge(self, fam: FamilyResult, sent: list[tuple[Part, Exchange]]) -> None:
+    def _judge(self, fam: FamilyResult, sent: list[tuple[Part, Exchange]], minimize: bool) -> None:
         first_failure: dict[str, tuple[Part, Found]] = {}
         for part, ex in sent:
             for outcome in run_checks(ex):
@@ -178,7 +186,7 @@ class ContractEngine:
                     tally.failed += 1
                     first_failure.setdefault(outcome.check, (part, (ex, outcome.message, outcome.path)))
         for check, (part, found) in first_failure.items():
-            shrunk = self._shrink(check, part, found[0]) if self.config.shrink else None
+            shrunk = self._shrink(check, part, found[0]) if minimize else None
             fam.failures.append(self._failure(check, shrunk or found, shrunk is not None))
         fam.status = "failed" if first_failure else "passed"
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from harness.contract.config import MOCK_MODELS, ContractConfig
+from harness.contract.config import ContractConfig
+from harness.targets import MOCK_MODELS
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from harness.contract.config import MOCK_MODELS, TOKEN_ENV
 from harness.load.prompts import Distribution, parse_distribution
 from harness.load.shapes import SHAPES
+from harness.targets import MOCK_MODELS, TOKEN_ENV
 
 DEFAULT_INPUT_TOKENS = "normal:256,64"
 DEFAULT_OUTPUT_TOKENS = "normal:128,32"

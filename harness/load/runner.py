@@ -30,7 +30,6 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from harness.contract.config import HOST_ENV, TOKEN_ENV, ConfigError
 from harness.load.options import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_MAX_REQUESTS,
@@ -41,6 +40,7 @@ from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, wri
 from harness.load.shapes import SHAPES, Plan
 from harness.load.slo import parse_slos
 from harness.paths import ROOT
+from harness.targets import TOKEN_ENV, ConfigError, live_base_url
 from mock_server.server import is_loopback
 
 SCENARIOS = {
@@ -180,10 +180,10 @@ def check_loopback(url: str) -> None:
 @contextmanager
 def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
     """The live target, or a fresh embedded mock that is stopped on exit."""
-    live = config.base_url or os.environ.get(HOST_ENV[config.api])
+    live = live_base_url(config.base_url, config.api)
     if live:
         check_loopback(live)
-        yield Target(live.rstrip("/"), embedded=False)
+        yield Target(live, embedded=False)
         return
     token = secrets.token_urlsafe(24)
     log = (workdir / "mock.log").open("wb")

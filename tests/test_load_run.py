@@ -31,10 +31,10 @@ def load_env(**extra: str) -> dict[str, str]:
 
 
 def servecheck_load(
-    out: Path, *args: str, env: dict[str, str] | None = None
+    out: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     command = [*CLI, "load", "--out", str(out), "--input-tokens", "32", "--output-tokens", "8", *args]
-    return subprocess.run(command, env=env or load_env(), capture_output=True, text=True, timeout=50)
+    return subprocess.run(command, env=env or load_env(), capture_output=True, text=True, timeout=50, cwd=cwd)
 
 
 def results(out: Path) -> dict:
@@ -281,11 +281,20 @@ def test_a_prompts_file_without_the_scenario_family_is_a_config_error(tmp_path: 
 
 
 def test_max_requests_ends_the_run_once_answered(tmp_path: Path) -> None:
-    out = tmp_path / "run"
+    relative = Path("runs", "capped")  # as `make demo` passes it: relative to the working directory
     done = servecheck_load(
-        out, "--scenario", "chat", "--max-requests", "12", "--users", "3", "--duration", "30s"
+        relative,
+        "--scenario",
+        "chat",
+        "--max-requests",
+        "12",
+        "--users",
+        "3",
+        "--duration",
+        "30s",
+        cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    run = results(out)
+    run = results(tmp_path / relative)
     assert run["requests"] == 12 and run["stop_reason"] == "max_requests" and not run["partial"]
     assert run["elapsed_s"] < 15

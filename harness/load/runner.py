@@ -271,6 +271,7 @@ def _raise_stop(signum: int, frame: Any) -> None:
 def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError or
     LoadFailed. `on_progress` gets each live line (about one a second)."""
+    out = out.resolve()  # Locust runs in `out`: a relative path would land in a copy of itself
     out.mkdir(parents=True, exist_ok=True)
     previous = signal.signal(signal.SIGTERM, _raise_stop)
     try:

@@ -28,6 +28,7 @@ test: install lint
 bench: install
 	$(BIN)/python bench/bench_mock.py
 	$(BIN)/python bench/bench_load.py
+	$(BIN)/python bench/bench_streams.py
 
 clean:
 	rm -rf $(VENV) reports/runs .pytest_cache .ruff_cache .hypothesis

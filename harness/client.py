@@ -26,6 +26,7 @@ from harness.routes import path_for
 from harness.sse import parse_sse
 
 AUTH_MODES = ("default", "none", "wrong")
+MAX_BODY_BYTES = 16 * 2**20  # a body past this is cut and reported: a hostile endpoint may send gigabytes
 WRONG_TOKEN = "servecheck-deliberately-wrong-token"
 
 
@@ -181,7 +182,7 @@ class TargetClient:
         seconds = retry_after_seconds(retry_after)
         if seconds is None:  # exponential (1s, 2s, 4s ...) with jitter, so threads do not retry in step
             seconds = min(self.max_backoff, 2.0**attempt) * random.uniform(0.5, 1.0)
-        return min(seconds, self.max_backoff)
+        return min(seconds, self.max_backoff, self.timeout)  # every wait is bounded by --timeout
 
     def _send_once(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Response:
         """One HTTP exchange, read chunk by chunk so the overall deadline can cut an endless stream.
@@ -191,13 +192,17 @@ class TargetClient:
         """
         started = time.perf_counter()
         deadline = started + self.timeout
-        status, resp_headers, chunks, error = 0, {}, [], None
+        status, resp_headers, chunks, size, error = 0, {}, [], 0, None
         try:
             with self._http.stream(method, url, headers=headers, content=content) as r:
                 status = r.status_code
                 resp_headers = {name.lower(): value for name, value in r.headers.items()}
                 for chunk in r.iter_bytes():
-                    chunks.append(chunk)
+                    chunks.append(chunk[: MAX_BODY_BYTES - size])
+                    size += len(chunk)
+                    if size > MAX_BODY_BYTES:
+                        error = f"too large: response body over {MAX_BODY_BYTES // 2**20} MiB, cut there"
+                        break
                     if time.perf_counter() > deadline:
                         error = f"timeout: response not complete after the {self.timeout:g}s deadline"
                         break

@@ -1,8 +1,11 @@
-"""Masking secrets (tokens, API keys) in any text before it is written or shown."""
+"""Keeping secrets (tokens, API keys) out of everything written or shown: masking them in text, and
+refusing a token that could only travel by being quoted back in an error."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from harness.targets import ConfigError
 
 MASK = "***"
 
@@ -13,3 +16,20 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """`data` with every occurrence of each non-empty secret (UTF-8) replaced by "***"."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        data = data.replace(secret.encode(), MASK.encode())
+    return data
+
+
+def check_token(token: str | None, variable: str) -> None:
+    """ConfigError, naming the variable and never the token, when an HTTP header cannot carry it:
+    HTTP libraries reject such a header with an error that quotes its value."""
+    if token and not (token.isascii() and token.isprintable()):
+        raise ConfigError(
+            f"${variable} holds characters an HTTP header cannot carry (a line break?): "
+            "a token must be printable ASCII"
+        )

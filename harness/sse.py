@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from harness.exchange import SSEEvent
 
 UNTERMINATED = "stream ended without a blank line after the last event"
+INVALID_UTF8 = "invalid UTF-8"  # how a problem about bytes that are not UTF-8 starts
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]+")  # what a field name looks like; anything else is garbage
 
 
@@ -72,7 +73,7 @@ class SSEDecoder:
         try:
             text = raw.decode()
         except UnicodeDecodeError as exc:
-            self.problems.append(f"invalid UTF-8 at byte {self._offset + exc.start}")
+            self.problems.append(f"{INVALID_UTF8} at byte {self._offset + exc.start}")
             text = raw.decode(errors="replace")
         self._offset += len(raw)
         if not self._started:

@@ -19,10 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mock_server import chat, completions, embeddings, textgen
+from mock_server import chat, completions, embeddings, limits, textgen
 from mock_server.auth import authorized
 from mock_server.errors import ApiError, invalid
 from mock_server.models import models_body
+from mock_server.openapi import openapi_document
 from mock_server.profile import Profile
 from mock_server.state import Call, JsonReply, MockState
 from mock_server.streaming import Stream, send
@@ -57,6 +58,12 @@ def create_app(
         ]
     routes.append(Route("/serving-endpoints/{name}/invocations", api(_invocations), methods=["POST"]))
     routes.append(Route("/health", _health, methods=["GET"]))
+    document = orjson.dumps(openapi_document(state.profile, token_required=state.token is not None))
+
+    async def openapi(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
+    routes.append(Route("/openapi.json", openapi, methods=["GET"]))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -110,11 +117,21 @@ def _injected(status: int) -> ApiError:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    """The body, or 413 as soon as it is known to exceed `limit` (declared or streamed).
+    """The body, or 413 as soon as it is known to exceed `limit` (declared or streamed), or 408
+    when it trickles in slower than the body deadline (a slow-loris client).
     Reads the ASGI messages directly: the hot path of every request."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
+    try:
+        async with asyncio.timeout(limits.BODY_TIMEOUT_S):
+            return await _receive_body(request, limit)
+    except TimeoutError:
+        message = f"The request body did not arrive within {limits.BODY_TIMEOUT_S:g} s."
+        raise ApiError(408, message, headers={"Connection": "close"}) from None
+
+
+async def _receive_body(request: Request, limit: int) -> bytes:
     chunks, size = [], 0
     while True:
         message = await request.receive()
@@ -135,9 +152,14 @@ def _too_large(limit: int) -> ApiError:
 
 def _parse(raw: bytes) -> Any:
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise invalid("The request body is not valid JSON.") from None
+    # Counting brackets is cheap and spares the walk for every body that cannot be that deep.
+    depth = limits.MAX_JSON_DEPTH
+    if raw.count(b"[") + raw.count(b"{") > depth and limits.nests_deeper(value, depth):
+        raise invalid(f"The request body nests deeper than {depth} levels.")
+    return value
 
 
 async def _deliver(state: MockState, call: Call, reply: JsonReply | Stream) -> Response:

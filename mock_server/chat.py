@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from harness.tokens import count_tokens, decode, encode
+from harness.tokens import decode, encode
 from mock_server.answer import (
     Answer,
     Choice,
@@ -27,6 +27,7 @@ from mock_server.answer import (
 )
 from mock_server.errors import ApiError, invalid
 from mock_server.instances import Unsupported, check_schema, satisfying_json, violating_json
+from mock_server.limits import text_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, json_int
 from mock_server.streaming import FIRST_TOKEN, NOW, Stream
@@ -71,19 +72,19 @@ def prompt_tokens(messages: list[dict[str, Any]], tools: list[Any] | None, defec
     """Prompt tokens as OpenAI bills them: content, names, tool calls, images, tool definitions."""
     total = REPLY_TOKENS
     for i, message in enumerate(messages):
-        total += MESSAGE_TOKENS + count_tokens(message.get("name") or "")
+        total += MESSAGE_TOKENS + text_tokens(message.get("name") or "")
         content = message.get("content")
         if isinstance(content, str):
-            total += count_tokens(content)
+            total += text_tokens(content)
         elif content:
             total += sum(
                 _part_tokens(part, f"messages[{i}].content[{j}]", defects) for j, part in enumerate(content)
             )
         for tool_call in message.get("tool_calls") or ():
             function = tool_call["function"]
-            total += count_tokens(function["name"]) + count_tokens(function["arguments"])
+            total += text_tokens(function["name"]) + text_tokens(function["arguments"])
     if tools:
-        total += count_tokens(orjson.dumps(tools).decode())
+        total += text_tokens(orjson.dumps(tools).decode())
     return total
 
 
@@ -98,7 +99,7 @@ def _part_tokens(part: dict[str, Any], where: str, defects: frozenset[str]) -> i
         except BadImage as exc:
             raise invalid(f"Invalid image at {where}: {exc}.", f"{where}.image_url.url") from None
         return 0 if "vision_not_billed" in defects else tokens
-    return count_tokens(part.get(kind) or "")  # text and refusal parts hold their text under their type
+    return text_tokens(part.get(kind) or "")  # text and refusal parts hold their text under their type
 
 
 class _Planner:

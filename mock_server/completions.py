@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 
-from harness.tokens import count_tokens, decode
+from harness.tokens import decode
 from mock_server.answer import Answer, Choice, choice_count, finish_reason, stop_list, text_answer
 from mock_server.errors import ApiError
+from mock_server.limits import text_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, inputs, json_int
 from mock_server.streaming import FIRST_TOKEN, Stream
@@ -61,7 +62,7 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
         for j in range(n):
             ids, reason = text_answer(sub_seed(prompt_seed, j), lengths, limit, stops, defects)
             choices.append(Choice(p * n + j, ids, finish_reason(reason, defects), echo=echo))
-    prompt_tokens = sum(count_tokens(p) if isinstance(p, str) else len(p) for p in prompts)
+    prompt_tokens = sum(text_tokens(p) if isinstance(p, str) else len(p) for p in prompts)
     return Answer(request_seed(repr(prompts).encode(), seed), model.name, choices, prompt_tokens)
 
 

@@ -15,6 +15,7 @@ DEFAULT_CODES = {
     401: "invalid_api_key",
     404: "not_found",
     405: "method_not_allowed",
+    408: "request_timeout",
     413: "request_too_large",
     429: "rate_limit_exceeded",
     500: "internal_error",

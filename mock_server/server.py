@@ -1,9 +1,10 @@
 """Run the mock: in a background thread for tests and the harness (`running_mock`), or in the
 foreground for the CLI (`serve`). Both listen on a socket bound here, so a busy port is a clear
-error and port 0 picks a free one."""
+error and port 0 picks a free one. Both cut off clients too slow to send a request head."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import sys
@@ -16,8 +17,11 @@ from pathlib import Path
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from mock_server import limits
 from mock_server.app import create_app
+from mock_server.errors import ApiError
 from mock_server.profile import Profile, load_profile
 
 START_TIMEOUT_S = 10.0
@@ -51,10 +55,54 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+class HeadDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol plus a deadline for each request head. uvicorn closes idle
+    keep-alive connections, but waits forever on a fresh connection or on a head sent a byte at a
+    time (slow loris); here the head must be complete within `limits.HEADER_TIMEOUT_S` of the
+    connection opening or of the previous answer, else a 408 envelope and the connection closes."""
+
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.timeout_keep_alive_task is not None:  # idle now: no pipelined request is running
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(limits.HEADER_TIMEOUT_S, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _too_slow(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            message = f"The request head did not arrive within {limits.HEADER_TIMEOUT_S:g} s."
+            body = ApiError(408, message).body()
+            head = b"HTTP/1.1 408 Request Timeout\r\ncontent-type: application/json\r\nconnection: close\r\n"
+            self.transport.write(head + b"content-length: %d\r\n\r\n" % len(body) + body)
+            self.transport.close()
+
+
 def _server(app: ASGIApp) -> uvicorn.Server:
-    # "auto" picks uvloop and httptools when installed (they are, with uvicorn[standard]).
+    # loop "auto" picks uvloop (installed with uvicorn[standard], as is httptools).
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", loop="auto", http="auto"
+        app, log_level="warning", access_log=False, lifespan="off", loop="auto", http=HeadDeadlineProtocol
     )
     return uvicorn.Server(config)
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import jsonschema_rs
+import orjson
 
 from harness.schemas import registry
 from mock_server.defects import DEFECTS
 from mock_server.errors import ApiError, invalid, schema_error
 from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
+from mock_server.limits import EXPLAIN_LIMIT_BYTES
 from mock_server.profile import ModelSpec, Profile
 
 MEMO_SIZE = 512  # answers kept; a worst case (n=128, 64 tokens each) is ~100 kB
@@ -79,7 +82,9 @@ class MockState:
 
     def remembered(self, key: bytes, make: Callable[[], T]) -> T:
         """`make()`, computed once per distinct `key`: answers follow from the request alone, and
-        load tests send the same requests over and over. The oldest entry goes when full."""
+        load tests send the same requests over and over. The oldest entry goes when full. Keys are
+        kept as digests: a key holds a whole request body, up to the profile's body limit."""
+        key = hashlib.blake2b(key, digest_size=16).digest()
         if key in self._memo:
             return self._memo[key]
         value = self._memo[key] = make()
@@ -95,6 +100,8 @@ class MockState:
             return body
         if self.has("accept_invalid"):
             return stand_in()
+        if len(orjson.dumps(body)) > EXPLAIN_LIMIT_BYTES:
+            raise invalid(f"Invalid request: the body does not match the {schema} schema.")
         raise schema_error(validator.iter_errors(body))
 
     def model(self, name: str, kind: str | None = None, param: str | None = "model") -> ModelSpec:

@@ -264,3 +264,16 @@ def test_the_pytest_plugin_reports_an_unreachable_target_as_a_usage_error(tmp_pa
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert "servecheck: nothing answers at http://127.0.0.1:9/v1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_budget_spent_while_shrinking_keeps_the_failure(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    with running_mock(token=token, defects=["usage_mismatch"]) as root:
+        code, output = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat",
+            "--max-requests", "12", "--out", str(tmp_path), env={**clean_env(), "OPENAI_API_KEY": token},
+        )  # fmt: skip
+    assert code == 1, output
+    data = report(tmp_path)
+    assert data["partial"] and "--max-requests 12" in data["stop_reason"]
+    assert [f["check"] for f in data["families"]["chat"]["failures"]] == ["chat.usage"]

@@ -14,10 +14,14 @@ from harness.client import TargetClient, TargetUnreachable
 from harness.contract.config import FAMILIES, ContractConfig, parse_families
 from harness.contract.engine import ContractEngine
 from harness.contract.target import open_target
+from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.output.console import print_summary, progress_bar
 from harness.output.contract_json import write_contract_json
+from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog
 from harness.output.junit import write_junit
+from harness.redact import check_token
 from harness.rundir import default_run_dir
+from harness.schemas import registry
 from harness.targets import ConfigError
 
 
@@ -75,15 +79,20 @@ def contract(
     )
     try:
         config.validate()
-        code = _run(config, console)
+        with sigterm_as_interrupt():
+            code = _run(config, console)
     except (ConfigError, TargetUnreachable) as exc:
         print(f"servecheck contract: error: {exc}", file=sys.stderr)
         code = 2
+    except KeyboardInterrupt as stop:  # before the engine ran, or while the reports were being written
+        print("servecheck contract: interrupted", file=sys.stderr)
+        code = EXIT_CODES[signal_name(stop)]
     raise typer.Exit(code)
 
 
 def _run(config: ContractConfig, console: Console) -> int:
     with open_target(config) as target:
+        check_token(target.token, target.token_env)
         where = "the embedded mock" if target.embedded else target.base_url
         console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
         with TargetClient(
@@ -96,16 +105,18 @@ def _run(config: ContractConfig, console: Console) -> int:
             max_requests=config.max_requests,
         ) as client:
             client.probe()
-            with progress_bar(console) as progress:
-                result = ContractEngine(config, target, client).run(progress)
-        secrets = [target.token] if target.token else []
-        run_dir = config.out or default_run_dir("contract", target.base_url)
+            secrets = [target.token] if target.token else []
+            run_dir = config.out or default_run_dir("contract", target.base_url)
+            with FindingsLog(run_dir / FINDINGS_FILE, secrets) as findings, progress_bar(console) as progress:
+                findings.start(target.describe(), config.seed, registry().fingerprint())
+                result = ContractEngine(config, target, client).run(progress, findings.family)
+                findings.end(result)
         write_contract_json(result, run_dir / "contract.json", secrets)
         write_junit(result, run_dir / "junit.xml", secrets)
         if config.junit:
             write_junit(result, config.junit, secrets)
     print_summary(console, result)
     console.print(f"results: {run_dir / 'contract.json'}")
-    if result.stop_reason == "interrupted":
-        return 130
+    if result.signal:
+        return EXIT_CODES[result.signal]
     return 1 if result.failed else 0

@@ -1,7 +1,7 @@
 """`servecheck load`: benchmark an endpoint (or the embedded mock) with Locust and judge SLOs.
 
-Exit codes: 0 done (partial results included), 1 an SLO failed, 2 a usage or configuration error,
-130 interrupted before any results existed.
+Exit codes: 0 done, 1 an SLO failed, 2 a usage or configuration error, 130 stopped by Ctrl-C
+(SIGINT) and 143 by SIGTERM, with the partial results written when there were any.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from harness.interrupt import EXIT_CODES, signal_name
 from harness.load.console import live_progress, print_results
 from harness.load.options import DEFAULT_INPUT_TOKENS, DEFAULT_MAX_REQUESTS, DEFAULT_OUTPUT_TOKENS
 from harness.load.results import safe_url
@@ -106,9 +107,9 @@ def load(
     except (ConfigError, LoadFailed) as exc:
         print(f"servecheck load: error: {exc}", file=sys.stderr)
         code = 2
-    except KeyboardInterrupt:  # before Locust ran, or a second Ctrl-C while it was writing its results
+    except KeyboardInterrupt as stop:  # before Locust ran, or a second signal while it was stopping
         print("servecheck load: interrupted", file=sys.stderr)
-        code = 130
+        code = EXIT_CODES[signal_name(stop)]
     raise typer.Exit(code)
 
 
@@ -127,4 +128,6 @@ def _run(config: LoadConfig, console: Console) -> int:
         results = run_load(config, run_dir, show)
     print_results(console, results)
     console.print(f"results: {run_dir / 'load.json'} (Locust CSV: {run_dir / 'locust_stats.csv'})")
+    if results["signal"]:
+        return EXIT_CODES[results["signal"]]
     return 0 if results["slo_passed"] else 1

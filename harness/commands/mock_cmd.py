@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Annotated, NoReturn
 
 import typer
 
 from mock_server.defects import DEFECTS
+from mock_server.faults import FAULTS, FaultError, check_faults
 
 
 def mock(
@@ -27,21 +31,36 @@ def mock(
         list[str] | None,
         typer.Option(help="Break the contract on purpose (repeatable): " + ", ".join(DEFECTS) + "."),
     ] = None,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Misbehave on the wire (repeatable; POSTs get them in turn, loopback only): "
+            + ", ".join(FAULTS)
+            + "."
+        ),
+    ] = None,
+    fault_share: Annotated[
+        float, typer.Option(help="Share of POST requests that get a fault; the rest are answered well.")
+    ] = 1.0,
 ) -> None:
     """Serve the mock OpenAI / Databricks endpoint (chat, completions, embeddings, models)."""
     # Imported here so other commands do not pay for starlette, uvicorn and the tokenizer.
     from mock_server.app import create_app
     from mock_server.profile import ProfileError, load_profile
-    from mock_server.server import serve
+    from mock_server.server import running_mock, serve
 
     unknown = [name for name in defect or () if name not in DEFECTS]
     if unknown:
         _fail(f"unknown defect {unknown[0]!r}; known: {', '.join(DEFECTS)}")
+    if fault:
+        try:
+            check_faults(fault, fault_share)
+        except FaultError as exc:
+            _fail(str(exc))
     try:
         loaded = load_profile(profile)
     except ProfileError as exc:
         _fail(str(exc))
-    app = create_app(loaded, token, defect or ())
     defects = sorted({*loaded.defects, *(defect or ())})
 
     def announce(url: str) -> None:
@@ -55,14 +74,40 @@ def mock(
         ]
         if defects:
             lines.append(f"  defects:         {', '.join(defects)}")
+        if fault:
+            lines.append(f"  faults:          {', '.join(fault)} on {fault_share:.0%} of POSTs")
         typer.echo("\n".join([*lines, "Ctrl-C to stop."]))
 
     try:
-        serve(app, host, port, announce)
+        if fault:
+            _serve_faulty(running_mock(loaded, token, defect or ()), host, port, fault, fault_share, announce)
+        else:
+            serve(create_app(loaded, token, defect or ()), host, port, announce)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
+
+
+def _serve_faulty(
+    mock: AbstractContextManager[str],
+    host: str,
+    port: int,
+    faults: list[str],
+    share: float,
+    announce: Callable[[str], None],
+) -> None:
+    """The fault server on host:port, in front of `mock` (running in the background on a free port)."""
+    from mock_server.faults import loopback_socket, serve_faults
+    from mock_server.server import url_of
+
+    try:
+        sock = loopback_socket(host, port)
+    except FaultError as exc:
+        _fail(str(exc))
+    with sock, mock as upstream:
+        announce(url_of(sock))
+        serve_faults(upstream, faults, share, sock, threading.Event())  # until Ctrl-C
 
 
 def _fail(message: str) -> NoReturn:

@@ -50,9 +50,11 @@ def shrink(
     """Replay the seeded generation until `fails` holds, then let Hypothesis shrink to a minimal value.
 
     `fails` is called at most `budget` times (each call may cost a request); the smallest failing value
-    seen is returned, or None when the failure did not reproduce within the budget.
+    seen is returned, or None when the failure did not reproduce within the budget. An exception from
+    `fails` (the caller's own stop, such as a spent request budget) ends the shrinking and is re-raised.
     """
     smallest: list[T] = []
+    stopped: list[Exception] = []
     calls = 0
 
     @hypothesis.seed(seed)
@@ -60,14 +62,21 @@ def shrink(
     @given(strategy)
     def probe(value: T) -> None:
         nonlocal calls
-        if calls >= budget:
+        if calls >= budget or stopped:
             return
         calls += 1
-        if fails(value):
+        try:
+            failed = fails(value)
+        except Exception as exc:  # not a finding for Hypothesis to shrink: stop asking
+            stopped.append(exc)
+            return
+        if failed:
             smallest.append(value)
             raise _Reproduced
 
     # The final replay may stop raising once the budget is spent: Hypothesis calls that flaky.
     with contextlib.suppress(_Reproduced, hypothesis.errors.HypothesisException, BaseExceptionGroup):
         probe()
+    if stopped:
+        raise stopped[0]
     return smallest[-1] if smallest else None

@@ -22,6 +22,7 @@ from harness.contract.target import Target
 from harness.curl import curl_command
 from harness.exchange import Exchange, Request
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
+from harness.interrupt import signal_name
 from harness.routes import path_for
 from harness.schemas import registry
 from harness.targets import ConfigError
@@ -45,6 +46,7 @@ def _spread(mutations: list[st.SearchStrategy[Case]], n: int) -> list[Part]:
 
 
 Progress = Callable[[str, int, int], None]  # family, done, total
+Record = Callable[[FamilyResult], None]  # a family's final result, as soon as it is known
 Found = tuple[Exchange, str, str]  # the failing exchange, the check's message, the JSON path
 
 
@@ -54,7 +56,8 @@ class ContractEngine:
         self.target = target
         self.client = client
 
-    def run(self, progress: Progress | None = None) -> ContractResult:
+    def run(self, progress: Progress | None = None, record: Record | None = None) -> ContractResult:
+        """Run every family; `record` gets each family once it is judged, skipped or cut short."""
         result = ContractResult(
             target=self.target.describe(), seed=self.config.seed, schemas=registry().fingerprint()
         )
@@ -63,29 +66,39 @@ class ContractEngine:
         try:
             for family in self.config.families:
                 fam = result.families[family] = FamilyResult(family)
-                parts = self._plan(family, fam)
-                if parts is None:
-                    continue
-                sent, stopped = self._send_all(family, parts, progress)
-                exchanges = [ex for _, ex in sent]
-                fam.requests = len(exchanges)
-                if stopped is not None:
-                    self._judge(fam, sent, minimize=False)  # what came back before the stop still counts
-                    fam.reason = "cut short: " + self._stop_reason(stopped)
-                    raise stopped
-                if self._skip_unserved(fam, exchanges):
-                    continue
-                if not auth_verified and family != "auth":
-                    self._fail_if_auth_rejected(exchanges)
-                    auth_verified = any(ex.expect == "success" for ex in exchanges)
-                self._judge(fam, sent, minimize=self.config.shrink)
+                try:
+                    auth_verified = self._family(fam, progress, auth_verified)
+                finally:  # not a family whose run was aborted before anything was judged
+                    if record and (fam.status == "skipped" or fam.checks or fam.reason):
+                        record(fam)
         except (BudgetExhausted, KeyboardInterrupt) as stop:
             result.partial = True
             result.stop_reason = self._stop_reason(stop)
+            result.signal = signal_name(stop) if isinstance(stop, KeyboardInterrupt) else ""
         finally:
             result.requests = self.client.requests_sent
             result.elapsed = time.monotonic() - started
         return result
+
+    def _family(self, fam: FamilyResult, progress: Progress | None, auth_verified: bool) -> bool:
+        """Plan, send and judge one family; returns whether a valid request has passed auth yet."""
+        parts = self._plan(fam.family, fam)
+        if parts is None:
+            return auth_verified
+        sent, stopped = self._send_all(fam.family, parts, progress)
+        exchanges = [ex for _, ex in sent]
+        fam.requests = len(exchanges)
+        if stopped is not None:
+            self._judge(fam, sent, minimize=False)  # what came back before the stop still counts
+            fam.reason = "cut short: " + self._stop_reason(stopped)
+            raise stopped
+        if self._skip_unserved(fam, exchanges):
+            return auth_verified
+        if not auth_verified and fam.family != "auth":
+            self._fail_if_auth_rejected(exchanges)
+            auth_verified = any(ex.expect == "success" for ex in exchanges)
+        self._judge(fam, sent, minimize=self.config.shrink)
+        return auth_verified
 
     def _stop_reason(self, stop: BaseException) -> str:
         if isinstance(stop, BudgetExhausted):
@@ -185,15 +198,27 @@ class ContractEngine:
                 else:
                     tally.failed += 1
                     first_failure.setdefault(outcome.check, (part, (ex, outcome.message, outcome.path)))
-        for check, (part, found) in first_failure.items():
-            shrunk = self._shrink(check, part, found[0]) if minimize else None
-            fam.failures.append(self._failure(check, shrunk or found, shrunk is not None))
         fam.status = "failed" if first_failure else "passed"
+        try:
+            for check, (part, found) in first_failure.items():
+                shrunk = self._shrink(check, part, found[0]) if minimize else None
+                fam.failures.append(self._failure(check, shrunk or found, shrunk is not None))
+        finally:  # a stop while shrinking (budget, Ctrl-C) keeps the rest of the failures as first seen
+            recorded = {f.check for f in fam.failures}
+            fam.failures += [
+                self._failure(check, found, False)
+                for check, (_, found) in first_failure.items()
+                if check not in recorded
+            ]
 
     def _shrink(self, check: str, part: Part, seen: Exchange) -> Found | None:
         """The minimal request that still fails `check`, found by Hypothesis; None if it won't reproduce."""
         if part.auth_modes != ("default",):
             return None  # auth cases are fixed variations: nothing to shrink
+        if seen.response.error is not None or seen.response.status == 429:
+            return (
+                None  # a transport fault or rate limit says nothing about the request: resending costs only
+            )
         route = 0 if seen.request.path.endswith("/invocations") or self.target.api == "openai" else 1
         last: list[Found] = []
 
@@ -210,7 +235,7 @@ class ContractEngine:
 
     def _failure(self, check: str, found: Found, shrunk: bool) -> Failure:
         ex, message, path = found
-        response = ex.response
+        response = ex.response  # the client masked any echo of the token in it (harness/client.py)
         excerpt = response.body[:EXCERPT_BYTES].decode("utf-8", "replace")
         token_env = None if ex.note == "no token" else self.target.token_env
         return Failure(

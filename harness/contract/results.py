@@ -48,6 +48,15 @@ class FamilyResult:
         self.checks.clear()
         self.failures.clear()
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "requests": self.requests,
+            "checks": {c: {"passed": t.passed, "failed": t.failed} for c, t in self.checks.items()},
+            "failures": [asdict(f) for f in self.failures],
+        }
+
 
 @dataclass
 class ContractResult:
@@ -59,6 +68,7 @@ class ContractResult:
     elapsed: float = 0.0
     partial: bool = False  # the run stopped early (budget spent or interrupted)
     stop_reason: str = ""
+    signal: str = ""  # "SIGINT" or "SIGTERM" when a signal stopped the run
 
     @property
     def failed(self) -> bool:
@@ -83,17 +93,9 @@ class ContractResult:
             "verdict": "failed" if self.failed else "passed",
             "partial": self.partial,
             "stop_reason": self.stop_reason,
+            "signal": self.signal,
             "elapsed_s": round(self.elapsed, 3),
             "requests": self.requests,
             "totals": self.totals(),
-            "families": {
-                name: {
-                    "status": fam.status,
-                    "reason": fam.reason,
-                    "requests": fam.requests,
-                    "checks": {c: {"passed": t.passed, "failed": t.failed} for c, t in fam.checks.items()},
-                    "failures": [asdict(f) for f in fam.failures],
-                }
-                for name, fam in self.families.items()
-            },
+            "families": {name: fam.to_dict() for name, fam in self.families.items()},
         }

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from harness.sse import SSEDecoder
+from harness.sse import INVALID_UTF8, SSEDecoder
 from harness.tokens import count_tokens
 
 
@@ -88,6 +88,10 @@ class StreamMeter:
     def close(self, now: float) -> None:
         for event in self._decoder.close():
             self._event(event.data, now)
+        # The decoder replaces bytes that are not UTF-8, so the events parse: the corruption shows only here.
+        corrupt = [p for p in self._decoder.problems if p.startswith(INVALID_UTF8)]
+        if self.problem is None and corrupt:
+            self.problem = corrupt[0]
         if self.problem is None and not self.done:
             self.problem = "stream ended without data: [DONE]"
 

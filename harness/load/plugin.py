@@ -5,16 +5,19 @@ events. Each process gets one LoadSession:
 - every process records the RequestRecord riding on each request event into its LoadMetrics;
 - a worker sends what it measured since its last report with every report to the master
   (report_to_master), and the master merges it (worker_report): histograms merge exactly;
+- every process that sends requests appends a line per request to its samples file
+  (harness/load/samples.py), flushed once a second (a worker: with each report);
 - the master (or the single local process) watches the run once a second: it appends a progress line
-  to live.jsonl and stops a run whose target stopped answering (or, single process, whose
-  --max-requests are all answered); it writes load.json when Locust quits (the quit event comes
-  after the workers' final reports), also after a Ctrl-C.
+  to live.jsonl (flushed, so it survives even a SIGKILL) and stops a run whose target stopped
+  answering (or, single process, whose --max-requests are all answered); it writes load.json when
+  Locust quits (the quit event comes after the workers' final reports), also after a Ctrl-C.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import random
 import time
 import weakref
@@ -38,8 +41,11 @@ from harness.load.results import (
     live_line,
     write_json,
 )
+from harness.load.samples import SampleLog, samples_file
 from harness.load.shapes import plan_from_options
 from harness.load.slo import parse_slos
+from harness.redact import check_token
+from harness.targets import ConfigError
 
 log = logging.getLogger("servecheck.load")
 PHASED_SHAPES = ("step", "spike", "sweep")
@@ -65,6 +71,7 @@ class LoadSession:
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
+        self.samples: SampleLog | None = None
 
     @property
     def role(self) -> str:
@@ -110,7 +117,8 @@ class LoadSession:
             if self.environment.shape_class:
                 plan_from_options(options)
             parse_slos(options.slo)
-        except ValueError as exc:
+            check_token(os.environ.get(settings.token_env), settings.token_env)
+        except (ValueError, ConfigError) as exc:
             log.error("servecheck: %s", exc)
             out = self.out_dir
             if out:
@@ -129,6 +137,12 @@ class LoadSession:
         self.started = time.perf_counter()
         self.started_wall = time.time()
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
+        out = self.out_dir
+        if out and self.role != "master":  # the master sends no requests
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / samples_file(worker if self.role == "worker" else None)
+            path.unlink(missing_ok=True)
+            self.samples = SampleLog(path, self.started)
         if self.role != "worker":
             self._stop_watch()
             self._watch = gevent.spawn(self._watch_run)
@@ -137,9 +151,16 @@ class LoadSession:
         rec = context.get(RECORD_KEY) if context else None
         if rec is not None:
             self.metrics.record(rec)
+            if self.samples is not None:
+                self.samples.add(rec)
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         data["servecheck"] = self.metrics.drain()
+        self._flush_samples()
+
+    def _flush_samples(self) -> None:
+        if self.samples is not None:
+            self.samples.flush()
 
     def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         if "servecheck" in data:
@@ -152,6 +173,7 @@ class LoadSession:
 
     def on_quit(self, exit_code: int, **_: Any) -> None:
         self._stop_watch()
+        self._flush_samples()
         out = self.out_dir
         if self.role == "worker" or out is None or self.started is None or self.settings is None:
             return
@@ -169,7 +191,7 @@ class LoadSession:
             elapsed_s=elapsed,
             stop_reason=reason,
         )
-        write_json(out / RESULTS_FILE, results)
+        write_json(out / RESULTS_FILE, results, [os.environ.get(self.settings.token_env, "")])
 
     # --- the master's watch -----------------------------------------------------------------------
 
@@ -199,6 +221,7 @@ class LoadSession:
                     line = live_line(self.metrics, total, elapsed, runner.user_count)
                     live.write(orjson.dumps(line) + b"\n")
                     live.flush()
+                self._flush_samples()
                 history.append((total.requests, self.metrics.errors.get("connection", 0)))
                 if _target_gone(history, window):
                     self.stop_reason = "target_unreachable"

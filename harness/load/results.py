@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +23,7 @@ from harness.load.options import Settings
 from harness.load.shapes import Plan, plan_from_options
 from harness.load.slo import judge, parse_slos
 from harness.load.sweep import knee
+from harness.redact import redact_bytes
 
 RESULTS_FILE = "load.json"
 LIVE_FILE = "live.jsonl"  # one progress line a second while the run goes
@@ -222,9 +224,11 @@ def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, user
     }
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically: a reader never sees half a file."""
+def write_json(path: Path, data: dict[str, Any], secrets: Iterable[str] = ()) -> None:
+    """Write atomically (a reader never sees half a file), every secret masked: error details quote
+    what the endpoint said, and an endpoint may echo the token."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    tmp.write_bytes(redact_bytes(text, secrets))
     os.replace(tmp, path)

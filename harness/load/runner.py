@@ -2,7 +2,9 @@
 
 Locust runs in its own process (gevent and our threads do not mix) and its own session, so a Ctrl-C
 reaches only us; we pass it (or a SIGTERM we get) on as SIGINT, Locust shuts down in order and the
-plugin writes the partial load.json. The embedded mock runs in a third process, so load generator
+plugin writes the partial load.json, which says which signal stopped the run. live.jsonl (a line a
+second) and samples.jsonl (a line a request) are written as the run goes and stay: a run killed
+outright still leaves them. The embedded mock runs in a third process, so load generator
 and server do not share a GIL. Every run is bounded: Locust's --run-time and our shape end it at
 --duration, and we terminate Locust ourselves if it overstays by STARTUP_GRACE_S.
 
@@ -19,7 +21,6 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
 from harness.load.options import (
     DEFAULT_INPUT_TOKENS,
     DEFAULT_MAX_REQUESTS,
@@ -40,6 +42,7 @@ from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, wri
 from harness.load.shapes import SHAPES, Plan
 from harness.load.slo import parse_slos
 from harness.paths import ROOT
+from harness.redact import check_token
 from harness.targets import TOKEN_ENV, ConfigError, live_base_url
 from mock_server.server import is_loopback
 
@@ -126,6 +129,8 @@ class LoadConfig:
             raise ConfigError(f"--prompts {self.prompts}: no such file")
         if self.base_url and not self.base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+        if live_base_url(self.base_url, self.api):  # the embedded mock gets a token of our own
+            check_token(os.environ.get(self.token_var), self.token_var)
         try:
             settings_from(argparse.Namespace(**self.plugin_options()))
             parse_slos(self.slo)
@@ -188,9 +193,7 @@ def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
     token = secrets.token_urlsafe(24)
     log = (workdir / "mock.log").open("wb")
     command = [
-        sys.executable,
-        "-c",
-        "from harness.cli import app; app()",
+        *child_command(signal.SIGTERM, "from harness.cli import app; app()"),
         "mock",
         "--port",
         "0",
@@ -231,9 +234,9 @@ def _mock_url(mock: subprocess.Popen[bytes]) -> str:
 def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
     scenario = ROOT / "scenarios" / SCENARIOS[config.scenario]
     command = [
-        sys.executable,
-        "-m",
-        "locust",
+        # SIGINT: Locust stops in order and the plugin writes the partial load.json, even if we were
+        # killed outright.
+        *child_command(signal.SIGINT, "from locust.main import main; main()"),
         "-f",
         f"{scenario},{SHAPE_LOCUSTFILE}",
         "--headless",
@@ -260,26 +263,14 @@ def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
     return command
 
 
-class _Stop(Exception):
-    """SIGTERM, turned into an exception so the run is wound down like a Ctrl-C."""
-
-
-def _raise_stop(signum: int, frame: Any) -> None:
-    raise _Stop()
-
-
 def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError or
     LoadFailed. `on_progress` gets each live line (about one a second)."""
     out = out.resolve()  # Locust runs in `out`: a relative path would land in a copy of itself
     out.mkdir(parents=True, exist_ok=True)
-    previous = signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        with open_target(config, out) as target:
-            stopped_early = _follow_locust(config, target, out, on_progress)
-            mock_died = target.mock is not None and target.mock.poll() is not None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with sigterm_as_interrupt(), open_target(config, out) as target:
+        stopped_early, stop_signal = _follow_locust(config, target, out, on_progress)
+        mock_died = target.mock is not None and target.mock.poll() is not None
     error_file = out / CONFIG_ERROR_FILE
     if error_file.is_file():
         raise ConfigError(error_file.read_text().strip())
@@ -289,6 +280,7 @@ def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any
     results = orjson.loads(results_file.read_bytes())
     if stopped_early and not results["partial"]:
         results["partial"], results["stop_reason"] = True, stopped_early
+    results["signal"] = stop_signal
     if mock_died and results["stop_reason"] == "target_unreachable":
         results["stop_reason"] = "embedded mock died"
     results["target"] = {
@@ -296,14 +288,14 @@ def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any
         "mock_profile": MOCK_PROFILE if target.embedded else None,
     }
     write_json(results_file, results)
-    (out / LIVE_FILE).unlink(missing_ok=True)  # load.json holds the same series
     return results
 
 
 def _follow_locust(
     config: LoadConfig, target: Target, out: Path, on_progress: Callable[[dict[str, Any]], None]
-) -> str | None:
-    """Run Locust to its end; returns why we stopped it early (None when it ended by itself)."""
+) -> tuple[str | None, str]:
+    """Run Locust to its end; returns why we stopped it early (None when it ended by itself) and the
+    signal that made us ("SIGINT", "SIGTERM"; "" for none)."""
     live = out / LIVE_FILE
     with (out / "locust.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -314,7 +306,7 @@ def _follow_locust(
             cwd=out,
             start_new_session=True,
         )
-        reason = None
+        reason, stop_signal = None, ""
         deadline = time.monotonic() + config.duration_s + STARTUP_GRACE_S
         offset = 0
         try:
@@ -324,12 +316,12 @@ def _follow_locust(
                     reason = "overran its duration"
                     break
                 time.sleep(0.25)
-        except (KeyboardInterrupt, _Stop):
-            reason = "interrupted"
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (sigterm_as_interrupt)
+            reason, stop_signal = "interrupted", signal_name(stop)
         # SIGINT, as a Ctrl-C: while a shape runs, headless Locust has no SIGTERM handler yet.
         _stop(proc, STOP_WAIT_S, signal.SIGINT)
         _tail(live, offset, on_progress)
-    return reason
+    return reason, stop_signal
 
 
 def _tail(path: Path, offset: int, on_line: Callable[[dict[str, Any]], None]) -> int:

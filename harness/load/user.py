@@ -22,11 +22,12 @@ from typing import Any
 import gevent
 import gevent.pool
 import orjson
-from geventhttpclient.response import HTTPConnectionClosed
+from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
+from harness.client import MAX_BODY_BYTES
 from harness.load.measure import StreamMeter, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
 from harness.load.openloop import arrival_gaps, run_arrivals
@@ -35,9 +36,10 @@ from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
 from harness.routes import path_for
 
-# What a body read can raise when the connection breaks: a cut chunked body surfaces as the parser's
-# "Incomplete response" (HTTPParseError, a ValueError subclass) or a closed/reset socket.
-_BROKEN = (HTTPConnectionClosed, ConnectionError, OSError, ValueError)
+# What a body read can raise when the connection breaks: a cut body surfaces as the parser's
+# "Incomplete response" (HTTPParseError, an http.client.HTTPException) or a closed/reset socket.
+_BROKEN = (HTTPConnectionClosed, HTTPParseError, ConnectionError, OSError, ValueError)
+_OVER_LIMIT = f"over the {MAX_BODY_BYTES // 2**20} MiB limit"  # a hostile endpoint may send gigabytes
 
 
 class LoadError(Exception):
@@ -164,11 +166,18 @@ class LLMUser(FastHttpUser):
             rec.error = "timeout" if timed_out else "connection"
             rec.detail = f"{rec.error}: {type(cause).__name__}"
             return 0
+        declared = resp.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # not read: the connection is dropped
+            too_large = "too_large", f"Content-Length {declared} is {_OVER_LIMIT}"
+            rec.error, rec.detail = (f"http_{status}", f"HTTP {status}") if status >= 400 else too_large
+            return 0
         raw = resp._response  # geventhttpclient's response: the only way to read as bytes arrive
         try:
             if self.stream and status < 400:
                 return self._read_stream(raw, body, rec)
-            payload = raw.read()  # error bodies too, so the connection can be reused
+            # Error bodies are read too, so the connection can be reused; never more than the limit
+            # (a declared length is within it; read(n) costs an n-byte buffer per recv, so only then).
+            payload = raw.read() if declared else raw.read(MAX_BODY_BYTES + 1)
         except gevent.Timeout as exc:
             if exc is not timer:
                 raise
@@ -180,6 +189,9 @@ class LLMUser(FastHttpUser):
             return 0
         if status >= 400:
             rec.error, rec.detail = f"http_{status}", f"HTTP {status}"
+            return len(payload)
+        if len(payload) > MAX_BODY_BYTES:
+            rec.error, rec.detail = "too_large", f"response body {_OVER_LIMIT}"
             return len(payload)
         try:
             obj = orjson.loads(payload)
@@ -199,6 +211,9 @@ class LLMUser(FastHttpUser):
         size = 0
         while line := raw.readline(b"\n"):
             size += len(line)
+            if size > MAX_BODY_BYTES:
+                rec.error, rec.detail = "too_large", f"stream {_OVER_LIMIT}"
+                return size
             meter.feed(line, time.perf_counter())
         rest = raw.read()  # a last line without a newline
         if rest:

@@ -1,0 +1,59 @@
+"""DIR/findings.jsonl: the contract run written as it goes, one JSON object a line, flushed at once,
+so a run killed mid-way (even by SIGKILL) leaves every family judged so far.
+
+Lines, by "kind": "run" (target, seed, schemas) first; then per judged family one "failure" line per
+failing check and a "family" line (status, reason, requests, per-check counts); "end" (verdict,
+partial, stop_reason, signal, totals) when the run ends in order. No "end" line: the run was killed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import orjson
+
+from harness.contract.results import ContractResult, FamilyResult
+from harness.redact import redact
+
+FINDINGS_FILE = "findings.jsonl"
+
+
+class FindingsLog:
+    """Appends findings to a JSONL file, every secret masked, each line flushed when written."""
+
+    def __init__(self, path: Path, secrets: Iterable[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("w", encoding="utf-8")
+        self._secrets = [s for s in secrets if s]
+
+    def _write(self, kind: str, data: dict[str, Any]) -> None:
+        line = orjson.dumps({"kind": kind, **data}).decode()
+        self._file.write(redact(line, self._secrets) + "\n")
+        self._file.flush()  # in the kernel's hands now: it survives the process being killed
+
+    def start(self, target: dict[str, Any], seed: int, schemas: str) -> None:
+        self._write("run", {"target": target, "seed": seed, "schemas": schemas})
+
+    def family(self, fam: FamilyResult) -> None:
+        for failure in fam.failures:
+            self._write("failure", asdict(failure))
+        summary = fam.to_dict()
+        del summary["failures"]
+        self._write("family", {"family": fam.family, **summary})
+
+    def end(self, result: ContractResult) -> None:
+        data = result.to_dict()
+        keys = ("verdict", "partial", "stop_reason", "signal", "elapsed_s", "requests", "totals")
+        self._write("end", {key: data[key] for key in keys})
+
+    def __enter__(self) -> FindingsLog:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._file.close()

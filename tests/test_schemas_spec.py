@@ -181,6 +181,7 @@ def tighten_chat_request(schema: dict[str, Any]) -> dict[str, Any]:
     constrain(schema, "model", {"minLength": 1})
     constrain(schema, "max_tokens", {"minimum": 1})
     constrain(schema, "max_completion_tokens", {"minimum": 1})
+    constrain(schema, "metadata", {"maxProperties": 16, "additionalProperties": {"maxLength": 512}})
     constrain(schema, "image_url", {"properties": {"url": {"pattern": "^https?://[^\\s]+$"}}})
     constrain(
         schema,

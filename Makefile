@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT := reports/runs/demo
 
-.PHONY: install demo test lint bench clean
+.PHONY: install chromium demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -17,12 +17,18 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/servecheck contract --examples 10 --seed 1 --out $(DEMO_OUT)/contract
 	$(BIN)/servecheck load --scenario chat-stream --users 8 --duration 10s --out $(DEMO_OUT)/load
+	$(BIN)/servecheck report $(DEMO_OUT)/contract
+	$(BIN)/servecheck report $(DEMO_OUT)/load
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install lint
+# Debian's chromium: tests/test_report.py opens the HTML report in it, headless.
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: install chromium lint
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -5,7 +5,16 @@ Each command group lives in its own module under harness/commands/ and is mounte
 
 import typer
 
-from harness.commands import checks_cmd, contract_cmd, load_cmd, mock_cmd, schemas_cmd
+from harness.commands import (
+    checks_cmd,
+    contract_cmd,
+    diff_cmd,
+    load_cmd,
+    mock_cmd,
+    report_cmd,
+    runs_cmd,
+    schemas_cmd,
+)
 
 app = typer.Typer(
     name="servecheck",
@@ -15,8 +24,10 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas_cmd.app, name="schemas")
-app.command("mock")(mock_cmd.mock)
 app.add_typer(checks_cmd.app, name="checks")
 app.command("mock")(mock_cmd.mock)
 app.command("contract")(contract_cmd.contract)
 app.command("load")(load_cmd.load)
+app.add_typer(runs_cmd.app, name="runs")
+app.command("report")(report_cmd.report)
+app.command("diff")(diff_cmd.diff)

@@ -21,7 +21,9 @@ from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog
 from harness.output.junit import write_junit
 from harness.redact import check_token
 from harness.rundir import default_run_dir
+from harness.runstore import flags_of, write_run_json
 from harness.schemas import registry
+from harness.shapes import SHAPES_FILE, write_shapes_json
 from harness.targets import ConfigError
 
 
@@ -107,11 +109,13 @@ def _run(config: ContractConfig, console: Console) -> int:
             client.probe()
             secrets = [target.token] if target.token else []
             run_dir = config.out or default_run_dir("contract", target.base_url)
+            write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
             with FindingsLog(run_dir / FINDINGS_FILE, secrets) as findings, progress_bar(console) as progress:
                 findings.start(target.describe(), config.seed, registry().fingerprint())
                 result = ContractEngine(config, target, client).run(progress, findings.family)
                 findings.end(result)
         write_contract_json(result, run_dir / "contract.json", secrets)
+        write_shapes_json({n: f.shapes for n, f in result.families.items()}, run_dir / SHAPES_FILE)
         write_junit(result, run_dir / "junit.xml", secrets)
         if config.junit:
             write_junit(result, config.junit, secrets)

@@ -21,6 +21,7 @@ from harness.load.results import safe_url
 from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
 from harness.load.shapes import SHAPES
 from harness.rundir import default_run_dir
+from harness.runstore import flags_of, write_run_json
 from harness.targets import ConfigError, live_base_url
 
 
@@ -116,6 +117,9 @@ def load(
 def _run(config: LoadConfig, console: Console) -> int:
     url = live_base_url(config.base_url, config.api)
     run_dir = config.out or default_run_dir("load", url or "embedded-mock")
+    models = {"chat": config.model, "embedding": config.embedding_model}
+    target = {"base_url": url, "api": config.api, "embedded_mock": url is None, "models": models}
+    write_run_json(run_dir, "load", target, flags_of(config))
     mode = f"open loop {config.rate:g} req/s ({config.arrivals})" if config.rate else f"{config.users} users"
     where = safe_url(url) if url else "the embedded mock"
     console.print(

@@ -1,7 +1,7 @@
-"""`servecheck schemas ...`: list, show and validate against the project's schemas.
+"""`servecheck schemas ...`: list, show and validate against the project's schemas; diff two schema sets.
 
-Exit codes: 0 done (or valid), 1 the payload breaks the schema, 2 bad input (unknown schema, unreadable
-or non-JSON file, broken schema folder).
+Exit codes: 0 done (or valid), 1 the payload breaks the schema (diff: a breaking change), 2 bad input
+(unknown schema or revision, unreadable or non-JSON file, broken schema folder).
 """
 
 from pathlib import Path
@@ -13,6 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.paths import ROOT
+from harness.schemadiff import render
+from harness.schemadiff.load import SchemaSetError, load_set
+from harness.schemadiff.sets import diff_sets, is_breaking
 from harness.schemas import SchemaLoadError, SchemaRegistry, registry
 
 app = typer.Typer(help="Inspect the JSON Schemas and validate payloads against them.", no_args_is_help=True)
@@ -97,3 +101,31 @@ def validate(
     for error in errors:
         typer.echo(f"  {error}")
     raise typer.Exit(1)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="Old schema set: a folder, or a git revision (e.g. HEAD~3).")],
+    new: Annotated[str, typer.Argument(help="New schema set: a folder, or a git revision.")],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the changes as JSON here.")
+    ] = None,
+    md_out: Annotated[Path | None, typer.Option("--md", help="Also write a Markdown summary here.")] = None,
+    repo: Annotated[Path, typer.Option("--repo", help="Repository whose revisions are read.")] = ROOT,
+) -> None:
+    """Compare two schema sets; classify each change as breaking for clients, servers or none (exit 1)."""
+    try:
+        old_set, new_set = load_set(old, repo), load_set(new, repo)
+    except SchemaSetError as exc:
+        _fail(str(exc))
+    changes = diff_sets(old_set, new_set)
+    render.print_table(changes, old, new, Console())
+    try:
+        if json_out is not None:
+            json_out.write_bytes(render.to_json(changes, old, new))
+        if md_out is not None:
+            md_out.write_text(render.to_markdown(changes, old, new))
+    except OSError as exc:
+        _fail(f"cannot write the report: {exc.strerror}")
+    if is_breaking(changes):
+        raise typer.Exit(1)

@@ -39,6 +39,7 @@ class FamilyResult:
     requests: int = 0
     checks: dict[str, CheckTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # observed response shapes (shapes.py)
 
     def tally(self, check: str) -> CheckTally:
         return self.checks.setdefault(check, CheckTally())

@@ -1,0 +1,47 @@
+"""`servecheck report RUN_DIR`: a run folder as one self-contained HTML page or a Markdown summary."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from harness.report.html_report import render_html
+from harness.report.markdown import render_markdown
+from harness.report.rundata import RunDirError, read_run
+
+FORMATS = {"html": "report.html", "md": "report.md"}
+
+
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder of `servecheck contract` or `load`.")],
+    format: Annotated[str, typer.Option("--format", help="html or md.")] = "html",
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where to write (default RUN_DIR/report.html or report.md; - for stdout)."),
+    ] = None,
+) -> None:
+    """Render a run folder as an HTML report (plots, failures, SLOs) or a Markdown summary."""
+    if format not in FORMATS:
+        print(f"servecheck report: error: --format must be html or md, not {format!r}", file=sys.stderr)
+        raise typer.Exit(2)
+    try:
+        run = read_run(run_dir)
+    except RunDirError as exc:
+        print(f"servecheck report: error: {exc}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    target = output or run_dir / FORMATS[format]
+    # The Markdown links failing checks to the HTML report expected beside it.
+    text = render_html(run) if format == "html" else render_markdown(run, FORMATS["html"])
+    if str(target) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"servecheck report: error: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        raise typer.Exit(2) from None
+    print(f"report: {target}" + (" (PARTIAL run)" if run.partial else ""))

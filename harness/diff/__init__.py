@@ -1,0 +1,1 @@
+"""`servecheck diff`: two runs compared (contract checks, response shapes, load metrics) and judged."""

@@ -1,0 +1,1 @@
+"""`servecheck report`: a run folder rendered as one self-contained HTML page or a Markdown summary."""

@@ -1,0 +1,172 @@
+"""A run folder read back for a report: contract.json and/or load.json, or, when the process was
+killed before writing them, what its JSONL files kept (findings.jsonl, live.jsonl, samples.jsonl)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.runstore import RUN_FILE
+
+PERCENTILES = (50, 90, 95, 99)
+
+
+class RunDirError(Exception):
+    """The folder is missing or holds no run servecheck can report on."""
+
+
+@dataclass
+class RunData:
+    path: Path
+    meta: dict[str, Any] | None  # run.json
+    contract: dict[str, Any] | None  # contract.json, or rebuilt from findings.jsonl
+    load: dict[str, Any] | None  # load.json, or rebuilt from live.jsonl + samples.jsonl
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    live: list[dict[str, Any]] = field(default_factory=list)
+    partial_notes: list[str] = field(default_factory=list)  # why the report is partial, one line each
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.partial_notes)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Whole JSON lines of `path` (a killed writer can leave a torn last line: it is skipped)."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_bytes().splitlines():
+        try:
+            row = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            rows.append(row)
+    return rows
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise RunDirError(f"{path} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path} is not a JSON object")
+    return data
+
+
+def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """contract.json's shape rebuilt from findings.jsonl: the families judged before the run stopped."""
+    run = next((r for r in rows if r.get("kind") == "run"), {})
+    end = next((r for r in rows if r.get("kind") == "end"), None)
+    families: dict[str, Any] = {}
+    failures: dict[str, list] = {}
+    for row in rows:
+        if row.get("kind") == "failure":
+            failures.setdefault(str(row.get("family")), []).append(row)
+        elif row.get("kind") == "family":
+            name = str(row.get("family"))
+            families[name] = {k: v for k, v in row.items() if k not in ("kind", "family")}
+    for name, fam in families.items():
+        fam["failures"] = [{k: v for k, v in f.items() if k != "kind"} for f in failures.get(name, [])]
+    counts = [c for fam in families.values() for c in fam.get("checks", {}).values()]
+    totals = {
+        "passed": sum(1 for c in counts if not c.get("failed")),
+        "failed": sum(1 for c in counts if c.get("failed")),
+        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) for c in counts),
+        "families_skipped": sum(1 for fam in families.values() if fam.get("status") == "skipped"),
+    }
+    data = {
+        "target": run.get("target", {}),
+        "seed": run.get("seed"),
+        "schemas": run.get("schemas"),
+        "verdict": "failed" if totals["failed"] else "passed",
+        "partial": True,
+        "stop_reason": "killed",
+        "requests": sum(fam.get("requests", 0) for fam in families.values()),
+        "totals": totals,
+        "families": families,
+    }
+    if end:
+        data.update({k: v for k, v in end.items() if k != "kind"})
+    return data
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    out: dict[str, float] = {"count": len(values)}
+    if values:
+        out |= {"mean": sum(values) / len(values), "min": values[0], "max": values[-1]}
+        out |= {f"p{q}": percentile(values, q) for q in PERCENTILES}
+    return out
+
+
+def load_from_jsonl(live: list[dict[str, Any]], samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """load.json's main figures rebuilt from samples.jsonl (and the time span of live.jsonl)."""
+    span = max([r.get("t", 0) for r in live] + [s.get("t", 0) for s in samples] + [1e-9])
+    errors: dict[str, int] = {}
+    for sample in samples:
+        if sample.get("error"):
+            errors[str(sample["error"])] = errors.get(str(sample["error"]), 0) + 1
+    ok = [s for s in samples if not s.get("error")]
+    metrics = {
+        name: summary([s[name] for s in ok if isinstance(s.get(name), int | float)])
+        for name in ("latency_ms", "ttft_ms", "tpot_ms")
+    }
+    output_tokens = sum(s.get("completion_tokens") or 0 for s in ok)
+    return {
+        "partial": True,
+        "stop_reason": "killed",
+        "elapsed_s": span,
+        "requests": len(samples),
+        "errors": sum(errors.values()),
+        "error_rate": sum(errors.values()) / len(samples) if samples else 0.0,
+        "rps": len(samples) / span,
+        "output_tokens_per_s": output_tokens / span,
+        "metrics": {k: v for k, v in metrics.items() if v["count"]},
+        "errors_by_kind": errors,
+        "series": [],
+        "phases": [],
+        "slo": [],
+        "slo_passed": True,
+        "config": {},
+    }
+
+
+def read_run(run_dir: Path) -> RunData:
+    """Everything a report needs from RUN_DIR; RunDirError when there is nothing to report."""
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is not a folder")
+    meta = _read_json(run_dir / RUN_FILE)
+    contract = _read_json(run_dir / "contract.json")
+    load = _read_json(run_dir / "load.json")
+    # samples.worker<N>.jsonl: one file per Locust worker with --processes
+    samples = [row for path in sorted(run_dir.glob("samples*.jsonl")) for row in read_jsonl(path)]
+    live = read_jsonl(run_dir / "live.jsonl")
+    notes = []
+    if contract is None and (findings := read_jsonl(run_dir / "findings.jsonl")):
+        contract = contract_from_findings(findings)
+        if contract.get("stop_reason") == "killed":
+            notes.append("contract.json is missing (the run was killed): families from findings.jsonl")
+    if load is None and (live or samples):
+        load = load_from_jsonl(live, samples)
+        notes.append("load.json is missing (the run was killed): figures from samples.jsonl and live.jsonl")
+    if contract is None and load is None:
+        raise RunDirError(f"{run_dir} holds no contract.json, load.json or JSONL results")
+    for name, result in (("contract", contract), ("load", load)):
+        if result and result.get("partial") and result.get("stop_reason") != "killed":
+            why = result.get("signal") or result.get("stop_reason") or "stopped early"
+            notes.append(f"the {name} run stopped early ({why}): results cover what ran until then")
+    return RunData(run_dir, meta, contract, load, samples, live, notes)

@@ -1,0 +1,154 @@
+"""A run turned into what the reports show: verdicts, per-family check rows, failures with anchors,
+key percentiles. Shared by the HTML page and the Markdown summary so both say the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from harness.report.html import anchor
+from harness.report.rundata import RunData
+
+METRIC_LABELS = {
+    "latency_ms": "latency (ms)",
+    "ttft_ms": "TTFT (ms)",
+    "first_event_ms": "first event (ms)",
+    "itl_ms": "ITL (ms)",
+    "tpot_ms": "TPOT (ms)",
+    "prompt_tokens": "prompt tokens",
+    "completion_tokens": "completion tokens",
+}
+STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip"}
+
+
+def failure_anchor(family: str, check: str) -> str:
+    return "fail-" + anchor(f"{family}-{check}")
+
+
+def contract_view(contract: dict[str, Any]) -> dict[str, Any]:
+    families = []
+    for name, fam in contract.get("families", {}).items():
+        checks = [
+            {"name": check, **counts, "anchor": failure_anchor(name, check)}
+            for check, counts in fam.get("checks", {}).items()
+        ]
+        failures = [
+            {
+                **failure,
+                "anchor": failure_anchor(name, failure.get("check", "")),
+                "request_text": orjson.dumps(
+                    failure.get("request", {}).get("body"), option=orjson.OPT_INDENT_2
+                ).decode(),
+            }
+            for failure in fam.get("failures", [])
+        ]
+        families.append(
+            {
+                "name": name,
+                "status": fam.get("status", "unknown"),
+                "css": STATUS_CSS.get(fam.get("status", ""), "skip"),
+                "reason": fam.get("reason", ""),
+                "requests": fam.get("requests", 0),
+                "passed": sum(1 for c in checks if not c.get("failed")),
+                "failed": sum(1 for c in checks if c.get("failed")),
+                "checks": checks,
+                "failures": failures,
+            }
+        )
+    verdict = contract.get("verdict", "unknown")
+    return {
+        "verdict": verdict,
+        "verdict_class": STATUS_CSS.get(verdict, "skip"),
+        "totals": contract.get("totals", {}),
+        "requests": contract.get("requests", 0),
+        "seed": contract.get("seed"),
+        "families": families,
+    }
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _scenarios(load: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per scenario of a mix: its totals and p50/p95 latency and TTFT."""
+    rows = []
+    for name, block in load["scenarios"].items():
+        latency = block.get("metrics", {}).get("latency_ms", {})
+        ttft = block.get("metrics", {}).get("ttft_ms", {})
+        cells = [latency.get("p50"), latency.get("p95"), ttft.get("p50"), ttft.get("p95")]
+        rows.append({"name": name, **block, "cells": [_fmt(v) for v in cells]})
+    return rows
+
+
+def load_view(load: dict[str, Any]) -> dict[str, Any]:
+    metrics = [
+        {
+            "key": key,
+            "name": METRIC_LABELS.get(key, key),
+            "count": stats.get("count", 0),
+            "cells": [_fmt(stats.get(k)) for k in ("mean", "p50", "p90", "p95", "p99", "max")],
+            "stats": stats,
+        }
+        for key, stats in load.get("metrics", {}).items()
+        if stats.get("count")
+    ]
+    config = load.get("config") or {}
+    description = ", ".join(
+        f"{k} {config[k]}" for k in ("scenario", "users", "shape", "duration_s") if config.get(k) is not None
+    )
+    passed = load.get("slo_passed", True)
+    return {
+        "verdict": "SLOs passed" if passed else "SLOs failed",
+        "verdict_class": "pass" if passed else "fail",
+        "passed": passed,
+        "requests": load.get("requests", 0),
+        "errors": load.get("errors", 0),
+        "error_rate": load.get("error_rate", 0.0),
+        "rps": load.get("rps", 0.0),
+        "output_tokens_per_s": load.get("output_tokens_per_s", 0.0),
+        "elapsed_s": load.get("elapsed_s", 0.0),
+        "description": description,
+        "slo": load.get("slo") or [],
+        "metrics": metrics,
+        "scenarios": _scenarios(load) if len(load.get("scenarios") or {}) > 1 else [],
+        "phases": load.get("phases") or [],
+        "knee": load.get("knee"),
+        "errors_by_kind": load.get("errors_by_kind") or {},
+        "error_samples": [
+            (kind, detail)
+            for kind, details in (load.get("error_samples") or {}).items()
+            for detail in details[:3]
+        ],
+    }
+
+
+def run_view(run: RunData) -> dict[str, Any]:
+    """The context both report formats render."""
+    meta = run.meta or {}
+    contract = contract_view(run.contract) if run.contract else None
+    load = load_view(run.load) if run.load else None
+    failed = (contract and contract["verdict"] != "passed") or (load and not load["passed"])
+    target_info = meta.get("target") or (run.contract or run.load or {}).get("target") or {}
+    if target_info.get("embedded_mock"):
+        target = "the embedded mock"
+    else:
+        target = str(
+            target_info.get("base_url") or (run.load or {}).get("config", {}).get("host") or "unknown"
+        )
+    return {
+        "title": f"servecheck report: {run.path.name}",
+        "verdict": "fail" if failed else "pass",
+        "kinds": [k for k, v in (("contract", contract), ("load", load)) if v],
+        "target": target,
+        "started": meta.get("started_at", "unknown"),
+        "schemas": meta.get("schemas") or (run.contract or {}).get("schemas") or "unknown",
+        "commit": meta.get("schemas_commit"),
+        "tool": f"servecheck {meta['version']}" if meta.get("version") else "servecheck",
+        "partial_notes": run.partial_notes,
+        "contract": contract,
+        "load": load,
+    }

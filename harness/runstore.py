@@ -1,0 +1,120 @@
+"""The run store: every contract or load run folder carries a run.json saying what ran, against what,
+with which schemas and flags; `list_runs` reads the folders back for `servecheck runs list`.
+
+run.json is written when the run starts, so a run killed outright is still listed (as partial).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness import __version__
+from harness.load.results import safe_url
+from harness.paths import REPORTS_DIR, ROOT
+from harness.redact import redact
+from harness.schemas import registry
+
+RUN_FILE = "run.json"
+RESULT_FILES = {"contract": "contract.json", "load": "load.json"}
+PARTIAL_FILES = {"contract": "findings.jsonl", "load": "live.jsonl"}
+
+
+def schemas_commit(root: Path = ROOT) -> str | None:
+    """HEAD of the checkout holding the schemas, None when it is no git checkout (or git is missing)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def flags_of(config: Any) -> dict[str, Any]:
+    """A command's settings as JSON values (paths as strings); configs hold token names, never tokens."""
+    return {
+        key: str(value) if isinstance(value, Path) else value
+        for key, value in dataclasses.asdict(config).items()
+    }
+
+
+def write_run_json(
+    run_dir: Path, kind: str, target: dict[str, Any], flags: dict[str, Any], secrets: Iterable[str] = ()
+) -> Path:
+    """Write RUN_DIR/run.json. `target`: base_url (user:password@ is dropped), api, embedded_mock, models."""
+    record = {
+        "tool": "servecheck",
+        "version": __version__,
+        "kind": kind,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "schemas": registry().fingerprint(),
+        "schemas_commit": schemas_commit(),
+        "target": {**target, "base_url": safe_url(target["base_url"]) if target.get("base_url") else None},
+        "flags": flags,
+    }
+    text = orjson.dumps(record, option=orjson.OPT_INDENT_2, default=str).decode()
+    path = run_dir / RUN_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(redact(text, [s for s in secrets if s]) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    path: Path
+    started_at: str
+    kind: str
+    target: str
+    verdict: str  # passed | failed | (load) slo passed/failed | unknown
+    partial: bool
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _verdict(kind: str, result: dict[str, Any] | None) -> str:
+    if result is None:
+        return "unknown"
+    if kind == "contract":
+        return str(result.get("verdict", "unknown"))
+    return "passed" if result.get("slo_passed", True) else "failed"
+
+
+def read_entry(run_dir: Path) -> RunEntry | None:
+    """A run folder's summary, None when it holds no readable run.json."""
+    meta = _read_json(run_dir / RUN_FILE)
+    if meta is None or meta.get("kind") not in RESULT_FILES:
+        return None
+    kind = meta["kind"]
+    result = _read_json(run_dir / RESULT_FILES[kind])
+    target = meta.get("target") or {}
+    return RunEntry(
+        path=run_dir,
+        started_at=str(meta.get("started_at", "")),
+        kind=kind,
+        target="embedded mock" if target.get("embedded_mock") else str(target.get("base_url")),
+        verdict=_verdict(kind, result),
+        # no result file: the process was killed before writing it
+        partial=result is None or bool(result.get("partial")),
+    )
+
+
+def list_runs(base: Path = REPORTS_DIR / "runs") -> list[RunEntry]:
+    """Every run under `base` that has a run.json, newest first."""
+    if not base.is_dir():
+        return []
+    entries = [entry for path in base.iterdir() if path.is_dir() and (entry := read_entry(path))]
+    return sorted(entries, key=lambda e: (e.started_at, e.path.name), reverse=True)

@@ -1,0 +1,126 @@
+"""Response shapes observed in a run: per JSON path, the types seen, a few enum-like values, a count.
+
+`diff` compares two runs' shapes to find drift (fields added or removed, types changed, new enum
+values). Plain data, JSON-ready: a shape map is {path: {"types": [...], "values": [...] | None,
+"count": n}}; values is [] for keys that are not enum-like and None past MAX_VALUES. Paths start at
+`$` for a JSON body and at `chunk` for each chunk of a stream; `[]` stands for every item of an array
+(`$.choices[].finish_reason`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.exchange import Exchange
+
+Shapes = dict[str, dict[str, Any]]
+
+# Only these keys have their values kept: they name kinds (object, role, finish_reason...), never
+# generated text, so no token, prompt or completion can land in shapes.json.
+ENUM_KEYS = frozenset(
+    {
+        "object",
+        "role",
+        "type",
+        "finish_reason",
+        "model",
+        "code",
+        "error_code",
+        "encoding_format",
+        "service_tier",
+    }
+)
+SHAPES_FILE = "shapes.json"  # beside contract.json in a run folder
+MAX_VALUES = 20  # more distinct values than this: not enum-like, stop listing them
+MAX_VALUE_LEN = 40
+
+
+def _type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _walk(value: Any, path: str, key: str, out: Shapes) -> None:
+    entry = out.setdefault(path, {"types": [], "values": [], "count": 0})
+    entry["count"] += 1
+    kind = _type(value)
+    if kind not in entry["types"]:
+        entry["types"] = sorted([*entry["types"], kind])
+    if kind == "string" and key in ENUM_KEYS and len(value) <= MAX_VALUE_LEN:
+        _add_value(entry, value)
+    if isinstance(value, dict):
+        for name, item in value.items():
+            _walk(item, f"{path}.{name}", name, out)
+    elif isinstance(value, list):
+        for item in value:
+            _walk(item, f"{path}[]", key, out)
+
+
+def _add_value(entry: dict[str, Any], value: str) -> None:
+    values = entry["values"]
+    if values is None or value in values:
+        return
+    entry["values"] = None if len(values) >= MAX_VALUES else sorted([*values, value])
+
+
+def observe(document: Any, root: str = "$") -> Shapes:
+    """The shape of one parsed JSON document."""
+    out: Shapes = {}
+    _walk(document, root, "", out)
+    return out
+
+
+def exchange_shapes(ex: Exchange) -> Shapes:
+    """The shapes of a response: its JSON body, or each JSON chunk of its stream."""
+    response = ex.response
+    if response.events is not None:
+        shapes: Shapes = {}
+        for event in response.events:
+            try:
+                chunk = orjson.loads(event.data)
+            except orjson.JSONDecodeError:
+                continue  # "[DONE]" and broken chunks: the stream checks judge those
+            shapes = merge(shapes, observe(chunk, "chunk"))
+        return shapes
+    return observe(response.json) if response.json is not None else {}
+
+
+def merge(a: Shapes, b: Shapes) -> Shapes:
+    """Both maps in one: types and values united, counts added."""
+    out = {path: dict(entry) for path, entry in a.items()}
+    for path, entry in b.items():
+        mine = out.get(path)
+        if mine is None:
+            out[path] = dict(entry)
+            continue
+        mine["types"] = sorted(set(mine["types"]) | set(entry["types"]))
+        mine["count"] += entry["count"]
+        if mine["values"] is not None and entry["values"] is not None:
+            union = sorted(set(mine["values"]) | set(entry["values"]))
+            mine["values"] = union if len(union) <= MAX_VALUES else None
+        else:
+            mine["values"] = None
+    return out
+
+
+def write_shapes_json(families: dict[str, Shapes], path: Path) -> None:
+    """shapes.json: per family, its shape map (paths sorted, so two runs diff line by line)."""
+    document = {family: dict(sorted(shapes.items())) for family, shapes in families.items() if shapes}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+
+
+def read_shapes_json(path: Path) -> dict[str, Shapes]:
+    return orjson.loads(path.read_bytes())

@@ -52,19 +52,16 @@ def over_time(load: dict[str, Any], live: list[dict[str, Any]]) -> go.Figure | N
     """Requests/s and latency per second: load.json's series, else live.jsonl (a killed run)."""
     series = load.get("series") or []
     if series:
-        t = [row["t"] for row in series]
-        rps = [row.get("requests", 0) for row in series]
-        latency = [row.get("mean_latency_ms") for row in series]
-        ttft = [row.get("mean_ttft_ms") for row in series]
+        rows, keys = series, ("requests", "mean_latency_ms", "mean_ttft_ms")
         names = ("mean latency (ms)", "mean TTFT (ms)")
     elif live:
-        t = [row["t"] for row in live]
-        rps = [row.get("rps", 0) for row in live]
-        latency = [row.get("p50_latency_ms") for row in live]
-        ttft = [row.get("p50_ttft_ms") for row in live]
+        rows, keys = live, ("rps", "p50_latency_ms", "p50_ttft_ms")
         names = ("p50 latency (ms, so far)", "p50 TTFT (ms, so far)")
     else:
         return None
+    t = [row["t"] for row in rows]
+    rps = [row.get(keys[0], 0) for row in rows]
+    latency, ttft = ([row.get(key) for row in rows] for key in keys[1:])
     fig = go.Figure()
     fig.add_trace(go.Bar(x=t, y=rps, name="requests/s", marker_color="#9ecae1", opacity=0.5, yaxis="y2"))
     fig.add_trace(go.Scatter(x=t, y=latency, mode="lines+markers", name=names[0]))

@@ -26,7 +26,7 @@ lint: install
 
 # Debian's chromium: tests/test_report.py opens the HTML report in it, headless.
 chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 test: install chromium lint
 	$(BIN)/python -m pytest -q

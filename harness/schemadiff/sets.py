@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.schemadiff.classify import Direction, breaking_for, direction
@@ -20,15 +20,7 @@ class SchemaChange:
     new: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "schema": self.schema,
-            "direction": self.direction,
-            "path": self.path,
-            "category": self.category,
-            "breaking_for": list(self.breaking_for),
-            "old": self.old,
-            "new": self.new,
-        }
+        return {**asdict(self), "breaking_for": list(self.breaking_for)}
 
 
 def diff_sets(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> list[SchemaChange]:

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from harness.exchange import Exchange
+from harness.streams import stream_chunks
 
 Shapes = dict[str, dict[str, Any]]
 
@@ -75,43 +76,22 @@ def _add_value(entry: dict[str, Any], value: str) -> None:
     entry["values"] = None if len(values) >= MAX_VALUES else sorted([*values, value])
 
 
-def observe(document: Any, root: str = "$") -> Shapes:
-    """The shape of one parsed JSON document."""
-    out: Shapes = {}
+def observe(document: Any, root: str = "$", into: Shapes | None = None) -> Shapes:
+    """Add the shape of one parsed JSON document to `into` (a new map by default); returns the map."""
+    out = {} if into is None else into
     _walk(document, root, "", out)
     return out
 
 
-def exchange_shapes(ex: Exchange) -> Shapes:
-    """The shapes of a response: its JSON body, or each JSON chunk of its stream."""
+def observe_exchange(ex: Exchange, into: Shapes | None = None) -> Shapes:
+    """Add the shapes of a response to `into`: its JSON body, or each JSON chunk of its stream."""
+    out = {} if into is None else into
     response = ex.response
     if response.events is not None:
-        shapes: Shapes = {}
-        for event in response.events:
-            try:
-                chunk = orjson.loads(event.data)
-            except orjson.JSONDecodeError:
-                continue  # "[DONE]" and broken chunks: the stream checks judge those
-            shapes = merge(shapes, observe(chunk, "chunk"))
-        return shapes
-    return observe(response.json) if response.json is not None else {}
-
-
-def merge(a: Shapes, b: Shapes) -> Shapes:
-    """Both maps in one: types and values united, counts added."""
-    out = {path: dict(entry) for path, entry in a.items()}
-    for path, entry in b.items():
-        mine = out.get(path)
-        if mine is None:
-            out[path] = dict(entry)
-            continue
-        mine["types"] = sorted(set(mine["types"]) | set(entry["types"]))
-        mine["count"] += entry["count"]
-        if mine["values"] is not None and entry["values"] is not None:
-            union = sorted(set(mine["values"]) | set(entry["values"]))
-            mine["values"] = union if len(union) <= MAX_VALUES else None
-        else:
-            mine["values"] = None
+        for _, chunk in stream_chunks(response.events):  # "[DONE]" and broken chunks: the checks judge those
+            _walk(chunk, "chunk", "", out)
+    elif response.json is not None:
+        _walk(response.json, "$", "", out)
     return out
 
 

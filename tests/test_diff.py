@@ -23,7 +23,7 @@ from harness.diff.render import html
 from harness.diff.stats import mann_whitney_u, two_proportions
 from harness.exchange import Exchange, Request, Response, SSEEvent
 from harness.load.runner import LOOPBACK_ONLY_ENV
-from harness.shapes import exchange_shapes, merge, observe
+from harness.shapes import observe, observe_exchange
 from mock_server.server import running_mock
 
 pytestmark = pytest.mark.timeout(90)
@@ -71,27 +71,26 @@ def test_observe_tracks_types_and_only_enum_like_values() -> None:
     assert b"secret" not in orjson.dumps(shapes)
 
 
-def test_values_past_the_cap_are_dropped_and_merge_adds_up() -> None:
-    many = [observe({"model": f"m{i}"}) for i in range(25)]
+def test_values_past_the_cap_are_dropped_and_observations_add_up() -> None:
     merged = {}
-    for shapes in many:
-        merged = merge(merged, shapes)
+    for i in range(25):
+        observe({"model": f"m{i}"}, into=merged)
     assert merged["$.model"]["values"] is None
     assert merged["$.model"]["count"] == 25
-    both = merge(observe({"a": 1}), observe({"a": None}))
+    both = observe({"a": None}, into=observe({"a": 1}))
     assert both["$.a"]["types"] == ["integer", "null"]
 
 
 def test_stream_chunks_are_shaped_under_chunk() -> None:
     events = [SSEEvent('{"object": "chat.completion.chunk", "choices": []}'), SSEEvent("[DONE]")]
     ex = Exchange("stream", Request("POST", "/v1/chat/completions"), Response(200, events=events))
-    shapes = exchange_shapes(ex)
+    shapes = observe_exchange(ex)
     assert set(shapes) == {"chunk", "chunk.object", "chunk.choices"}
     assert shapes["chunk.object"]["values"] == ["chat.completion.chunk"]
 
 
 def test_shape_drift_kinds() -> None:
-    base = {"chat": merge(observe({"a": {"b": 1, "c": 2}, "n": 1.5, "type": "x", "k": 1}), observe({"n": 2}))}
+    base = {"chat": observe({"n": 2}, into=observe({"a": {"b": 1, "c": 2}, "n": 1.5, "type": "x", "k": 1}))}
     new = {"chat": observe({"n": 3, "type": "y", "k": "1", "z": True})}
     drift = {(c["path"], c["kind"]): c for c in shape_drift(base, new)}
     assert set(drift) == {

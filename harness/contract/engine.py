@@ -25,8 +25,7 @@ from harness.generate import Case, bad_image_mutations, invalid_mutations, valid
 from harness.interrupt import signal_name
 from harness.routes import path_for
 from harness.schemas import registry
-from harness.shapes import exchange_shapes
-from harness.shapes import merge as merge_shapes
+from harness.shapes import observe_exchange
 from harness.targets import ConfigError
 
 EXCERPT_BYTES = 2000
@@ -193,7 +192,7 @@ class ContractEngine:
     def _judge(self, fam: FamilyResult, sent: list[tuple[Part, Exchange]], minimize: bool) -> None:
         first_failure: dict[str, tuple[Part, Found]] = {}
         for part, ex in sent:
-            fam.shapes = merge_shapes(fam.shapes, exchange_shapes(ex))
+            observe_exchange(ex, fam.shapes)
             for outcome in run_checks(ex):
                 tally = fam.tally(outcome.check)
                 if outcome.status == "passed":

@@ -64,17 +64,16 @@ def sweep_metrics() -> LoadMetrics:
     return metrics
 
 
-def test_sweep_phases_and_knee() -> None:
-    env = environment(slo="p50_latency_ms<=150,error_rate<=0")
-    results = build_results(
-        env,
-        settings_from(env.parsed_options),
-        sweep_metrics(),
-        {},
-        started_wall=0.0,
-        elapsed_s=9.0,
-        stop_reason="completed",
+def sweep_results(elapsed_s: float, stop_reason: str, **options: str) -> dict:
+    env = environment(**options)
+    settings = settings_from(env.parsed_options)
+    return build_results(
+        env, settings, sweep_metrics(), {}, started_wall=0.0, elapsed_s=elapsed_s, stop_reason=stop_reason
     )
+
+
+def test_sweep_phases_and_knee() -> None:
+    results = sweep_results(slo="p50_latency_ms<=150,error_rate<=0", elapsed_s=9.0, stop_reason="completed")
     rows = results["phases"]
     assert [row["users"] for row in rows] == [1, 2, 4]
     assert [row["measured_s"] for row in rows] == [2, 2, 2]  # each level's first second is the change
@@ -89,32 +88,14 @@ def test_sweep_phases_and_knee() -> None:
 
 
 def test_failed_slo_and_partial_run() -> None:
-    env = environment(shape="fixed", slo="p95_ttft_ms<=10")
-    results = build_results(
-        env,
-        settings_from(env.parsed_options),
-        sweep_metrics(),
-        {},
-        started_wall=0.0,
-        elapsed_s=4.0,
-        stop_reason="interrupted",
-    )
+    results = sweep_results(shape="fixed", slo="p95_ttft_ms<=10", elapsed_s=4.0, stop_reason="interrupted")
     assert results["partial"] and results["stop_reason"] == "interrupted"
     assert not results["slo_passed"] and results["slo"][0]["observed"] == pytest.approx(50, rel=0.01)
     assert "phases" not in results
 
 
 def test_slo_values_cover_every_metric_name() -> None:
-    env = environment(shape="fixed")
-    results = build_results(
-        env,
-        settings_from(env.parsed_options),
-        sweep_metrics(),
-        {},
-        started_wall=0.0,
-        elapsed_s=9.0,
-        stop_reason="completed",
-    )
+    results = sweep_results(shape="fixed", elapsed_s=9.0, stop_reason="completed")
     values = slo_values(results)
     assert values["p50_ttft_ms"] == pytest.approx(
         105 / 4, rel=0.01

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.negative import require_envelope
+from harness.checks.negative import note_suffix, require_envelope
 from harness.checks.views import describe_status
 from harness.exchange import Exchange
 
@@ -17,8 +17,9 @@ REFUSED = (401, 403)
 )
 def status(ex: Exchange) -> None:
     if ex.response.error or ex.response.status not in REFUSED:
-        note = f" ({ex.note})" if ex.note else ""
-        raise CheckFailed(f"expected 401 or 403 for a request{note}, got {describe_status(ex.response)}")
+        raise CheckFailed(
+            f"expected 401 or 403 for a request{note_suffix(ex)}, got {describe_status(ex.response)}"
+        )
 
 
 @check(

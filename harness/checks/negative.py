@@ -23,7 +23,8 @@ def require_envelope(ex: Exchange) -> None:
         raise CheckFailed(f"expected {wanted}, got: {quoted}", problems[0].path)
 
 
-def _note(ex: Exchange) -> str:
+def note_suffix(ex: Exchange) -> str:
+    """What the request varied on purpose, as " (...)" for messages; empty when nothing was."""
     return f" ({ex.note})" if ex.note else ""
 
 
@@ -36,9 +37,8 @@ def status(ex: Exchange) -> None:
     code = ex.response.status
     if ex.response.error or not 400 <= code < 500:
         verdict = {2: ": the invalid request was accepted", 5: ": a server error"}.get(code // 100, "")
-        raise CheckFailed(
-            f"expected a 4xx for an invalid request{_note(ex)}, got {describe_status(ex.response)}{verdict}"
-        )
+        got = describe_status(ex.response)
+        raise CheckFailed(f"expected a 4xx for an invalid request{note_suffix(ex)}, got {got}{verdict}")
 
 
 @check(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import orjson
 
 from harness.checks.base import CheckFailed, check
@@ -22,9 +21,9 @@ from harness.checks.views import (
     request_body,
     shorten,
     tool_calls,
+    user_schema_problem,
 )
 from harness.exchange import Exchange
-from harness.schemas import json_path
 
 
 def response_format(ex: Exchange) -> tuple[str | None, Any]:
@@ -64,13 +63,11 @@ def _parsed(ex: Exchange, path: str, text: str | None) -> Any:
 )
 def json_schema(ex: Exchange) -> None:
     schema = response_format(ex)[1]
-    validator = jsonschema.Draft202012Validator(schema if isinstance(schema, dict) else {})
     for path, text in _answered_choices(ex):
-        error = jsonschema.exceptions.best_match(validator.iter_errors(_parsed(ex, path, text)))
-        if error is not None:
+        problem = user_schema_problem(schema if isinstance(schema, dict) else {}, _parsed(ex, path, text))
+        if problem is not None:
             raise CheckFailed(
-                "expected content valid against the requested schema, got at"
-                f" {json_path(list(error.absolute_path))}: {shorten(error.message, 160)}{from_stream(ex)}",
+                f"expected content valid against the requested schema, got at {problem}{from_stream(ex)}",
                 path,
             )
 

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import jsonschema
 import orjson
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.views import chat_completion, choices, from_stream, request_body, shorten, tool_calls
+from harness.checks.views import (
+    chat_completion,
+    choices,
+    from_stream,
+    request_body,
+    shorten,
+    tool_calls,
+    user_schema_problem,
+)
 from harness.exchange import Exchange
-from harness.schemas import json_path
 
 Call = tuple[str, dict[str, Any], dict[str, Any]]  # (JSON path of the call, its choice, the call)
 
@@ -146,10 +152,7 @@ def arguments(ex: Exchange) -> None:
         schema = known[name]
         if not isinstance(schema, dict):
             continue
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
-        if error is not None:
-            raise CheckFailed(
-                f"expected {name!r} arguments valid against its parameters, got at"
-                f" {json_path(list(error.absolute_path))}: {shorten(error.message, 160)}{from_stream(ex)}",
-                where,
-            )
+        problem = user_schema_problem(schema, value)
+        if problem is not None:
+            wanted = f"expected {name!r} arguments valid against its parameters"
+            raise CheckFailed(f"{wanted}, got at {problem}{from_stream(ex)}", where)

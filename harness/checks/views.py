@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from harness.exchange import Exchange, Response
+from harness.schemas import json_path
 from harness.streams import reassemble, reassemble_text, stream_chunks
 
 # Families whose successful response is a chat completion (or a stream of chat completion chunks).
@@ -132,3 +136,12 @@ def describe_status(response: Response) -> str:
 
 def shorten(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def user_schema_problem(schema: dict[str, Any], value: Any) -> str | None:
+    """The most relevant way `value` breaks a user's own JSON Schema (Draft 2020-12), as
+    "<path>: <message>"; None when it is valid."""
+    error = best_match(Draft202012Validator(schema).iter_errors(value))
+    if error is None:
+        return None
+    return f"{json_path(list(error.absolute_path))}: {shorten(error.message, 160)}"

@@ -26,10 +26,6 @@ class CheckTally:
     passed: int = 0
     failed: int = 0
 
-    @property
-    def status(self) -> str:
-        return "failed" if self.failed else "passed"
-
 
 @dataclass
 class FamilyResult:

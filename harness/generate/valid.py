@@ -10,6 +10,7 @@ refer to, a prompt that fits the structured-output schema, a repeated embeddings
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -71,16 +72,23 @@ def _strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.one_of([_strategy(branch) for branch in schema["anyOf"]])
     closed = schema.get("additionalProperties") is False and schema.get("type", "object") == "object"
     if closed and set(schema) <= _CLOSED_OBJECT_KEYS:
-        required = set(schema.get("required", ()))
         fields = {name: _strategy(sub) for name, sub in schema.get("properties", {}).items()}
-        return st.fixed_dictionaries(
-            {name: s for name, s in fields.items() if name in required},
-            optional={name: s for name, s in fields.items() if name not in required},
-        )
+        return _object(fields, schema.get("required", ()))
     items = schema.get("items")
     if isinstance(items, list) and schema.get("minItems") == schema.get("maxItems") == len(items):
         return st.tuples(*[_strategy(item) for item in items]).map(list)
     return from_schema(schema, custom_formats=_formats())
+
+
+def _object(
+    strategies: dict[str, st.SearchStrategy[Any]], required: Iterable[str]
+) -> st.SearchStrategy[Body]:
+    """Objects with the `required` keys always present and the other keys of `strategies` optional."""
+    always = set(required)
+    return st.fixed_dictionaries(
+        {name: s for name, s in strategies.items() if name in always},
+        optional={name: s for name, s in strategies.items() if name not in always},
+    )
 
 
 # --- sampling parameters -----------------------------------------------------------------------
@@ -88,16 +96,12 @@ def _strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 
 def _param_dict(kind: str, overlay: dict[str, Any]) -> st.SearchStrategy[Body]:
     properties = body_schema(kind)["properties"]
-    required = set(overlay.get("required", ()))
     strategies = {}
     for name, sub in overlay.get("properties", {}).items():
         if name not in properties:
             raise OverlayError(f"parameter {name!r} is not in the {KIND_SCHEMAS[kind]} schema")
         strategies[name] = slot(properties[name], sub, name)
-    return st.fixed_dictionaries(
-        {name: s for name, s in strategies.items() if name in required},
-        optional={name: s for name, s in strategies.items() if name not in required},
-    )
+    return _object(strategies, overlay.get("required", ()))
 
 
 def params(kind: str, overlay: dict[str, Any]) -> st.SearchStrategy[Body]:

@@ -104,10 +104,6 @@ def prompts(draw: st.DrawFn) -> str:
     return draw(_long_texts if draw(st.integers(0, 9)) == 9 else _short_texts)
 
 
-def short_texts() -> st.SearchStrategy[str]:
-    return _short_texts
-
-
 @st.composite
 def image_urls(draw: st.DrawFn) -> str:
     """Mostly data URIs of tiny real images; one time in four the public sample image URL."""

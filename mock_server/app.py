@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from mock_server import chat, completions, embeddings, limits, textgen
 from mock_server.auth import authorized
-from mock_server.errors import ApiError, invalid
+from mock_server.errors import SERVER_ERROR, ApiError, invalid
 from mock_server.models import models_body
 from mock_server.openapi import openapi_document
 from mock_server.profile import Profile
@@ -32,7 +32,6 @@ log = logging.getLogger("mock_server")
 
 Handler = Callable[[MockState, Call, Any, dict[str, str]], JsonReply | Stream]
 GREETING = [{"role": "user", "content": "Hello"}]
-SERVER_ERROR = "The server had an error while processing your request."
 
 
 def create_app(

@@ -25,7 +25,7 @@ from mock_server.answer import (
     stop_list,
     text_answer,
 )
-from mock_server.errors import ApiError, invalid
+from mock_server.errors import SERVER_ERROR, ApiError, invalid
 from mock_server.instances import Unsupported, check_schema, satisfying_json, violating_json
 from mock_server.limits import text_tokens
 from mock_server.profile import ModelSpec
@@ -60,7 +60,7 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
     defects = state.defects
     messages = body["messages"]
     if "server_error_on_unicode" in defects and not orjson.dumps(messages).isascii():
-        raise ApiError(500, "The server had an error while processing your request.")
+        raise ApiError(500, SERVER_ERROR)
     prompt = prompt_tokens(messages, body.get("tools"), defects)
     seed = request_seed(orjson.dumps(messages, option=orjson.OPT_SORT_KEYS), orjson.dumps(body.get("seed")))
     planner = _Planner(state, body, model)
@@ -240,9 +240,7 @@ def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage:
     stream.rounds(per_choice, NOW)
     for choice in answer.choices:
         stream.chunk([{"index": choice.index, "delta": {}, "finish_reason": choice.finish}])
-    if include_usage and "stream_no_usage" not in defects:
-        stream.chunk([], usage=answer.usage(defects))
-    stream.done()
+    stream.end(answer.usage(defects) if include_usage else None)
     return stream
 
 

@@ -12,8 +12,8 @@ import orjson
 
 from harness.tokens import decode
 from mock_server.answer import Answer, Choice, choice_count, finish_reason, stop_list, text_answer
-from mock_server.errors import ApiError
-from mock_server.limits import text_tokens
+from mock_server.errors import SERVER_ERROR, ApiError
+from mock_server.limits import input_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, inputs, json_int
 from mock_server.streaming import FIRST_TOKEN, Stream
@@ -50,7 +50,7 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
     defects = state.defects
     prompts = inputs(body.get("prompt"))
     if "server_error_on_unicode" in defects and not all(p.isascii() for p in prompts if isinstance(p, str)):
-        raise ApiError(500, "The server had an error while processing your request.")
+        raise ApiError(500, SERVER_ERROR)
     lengths = (state.profile.output_tokens.min, state.profile.output_tokens.max)
     limit, stops = json_int(body.get("max_tokens")), stop_list(body.get("stop"))
     n = choice_count(json_int(body.get("n")), defects)
@@ -62,7 +62,7 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
         for j in range(n):
             ids, reason = text_answer(sub_seed(prompt_seed, j), lengths, limit, stops, defects)
             choices.append(Choice(p * n + j, ids, finish_reason(reason, defects), echo=echo))
-    prompt_tokens = sum(text_tokens(p) if isinstance(p, str) else len(p) for p in prompts)
+    prompt_tokens = input_tokens(prompts)
     return Answer(request_seed(repr(prompts).encode(), seed), model.name, choices, prompt_tokens)
 
 
@@ -89,7 +89,5 @@ def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage:
     stream.rounds(per_choice, FIRST_TOKEN)
     for c in answer.choices:
         stream.chunk([{"text": "", "index": c.index, "logprobs": None, "finish_reason": c.finish}])
-    if include_usage and "stream_no_usage" not in defects:
-        stream.chunk([], usage=answer.usage(defects))
-    stream.done()
+    stream.end(answer.usage(defects) if include_usage else None)
     return stream

@@ -4,6 +4,8 @@ They exist to prove that the contract checks can fail: run the checks against `s
 --defect NAME` and the matching check must report a violation.
 """
 
+from collections.abc import Iterable
+
 DEFECTS: dict[str, str] = {
     "usage_mismatch": "usage.total_tokens is not prompt_tokens + completion_tokens",
     "wrong_choice_count": "one choice, whatever n asks for",
@@ -35,3 +37,10 @@ DEFECTS: dict[str, str] = {
     "error_envelope_bare": 'error bodies are {"detail": "..."} instead of the OpenAI envelope',
     "reasoning_malformed": "reasoning blocks have no summary",
 }
+
+
+def check_defects(names: Iterable[str]) -> None:
+    """Raise ValueError naming the first of `names` that is not a known defect."""
+    unknown = [name for name in names if name not in DEFECTS]
+    if unknown:
+        raise ValueError(f"unknown defect {unknown[0]!r}; known: {', '.join(DEFECTS)}")

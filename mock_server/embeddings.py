@@ -14,8 +14,8 @@ import struct
 from functools import lru_cache
 from typing import Any
 
-from harness.tokens import count_tokens
-from mock_server.errors import ApiError, invalid
+from mock_server.errors import SERVER_ERROR, ApiError, invalid
+from mock_server.limits import input_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, inputs, json_int
 from mock_server.textgen import request_seed
@@ -26,7 +26,7 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     defects = state.defects
     items = inputs(body["input"])
     if "server_error_on_unicode" in defects and not all(i.isascii() for i in items if isinstance(i, str)):
-        raise ApiError(500, "The server had an error while processing your request.")
+        raise ApiError(500, SERVER_ERROR)
     dimensions = json_int(body.get("dimensions"))
     if dimensions is not None and dimensions > model.dimensions:
         raise invalid(f"dimensions must be at most {model.dimensions} for {model.name!r}.", "dimensions")
@@ -48,7 +48,7 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
         data.append({"object": "embedding", "index": index, "embedding": embedding})
     if "embeddings_reversed" in defects:
         data.reverse()
-    tokens = sum(count_tokens(i) if isinstance(i, str) else len(i) for i in items)
+    tokens = input_tokens(items)
     usage = {"prompt_tokens": tokens, "total_tokens": tokens}
     return JsonReply({"object": "list", "data": data, "model": model.name, "usage": usage}, tokens=0)
 

@@ -23,6 +23,7 @@ DEFAULT_CODES = {
     503: "service_unavailable",
     504: "timeout",
 }
+SERVER_ERROR = "The server had an error while processing your request."
 
 
 class ApiError(Exception):

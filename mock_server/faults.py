@@ -35,7 +35,6 @@ ENDLESS_GAP_S = 0.02
 RETRY_AFTER_S = 30  # a storm's Retry-After: longer than a sane per-request timeout, to prove the cap
 READ_TIMEOUT_S = 30.0  # a client that sends its request this slowly is dropped
 HEAD_LIMIT = 1 << 20  # request line + headers
-START_TIMEOUT_S = 10.0
 _CHUNK = 1 << 20
 
 
@@ -310,11 +309,11 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
 
 def loopback_socket(host: str, port: int) -> socket.socket:
     """A listening socket on a loopback address only: a hostile endpoint must not face the network."""
-    from mock_server.server import is_loopback
+    from mock_server.server import bind, is_loopback
 
     if not is_loopback(host):
         raise FaultError(f"the fault server binds loopback only, not {host}")
-    sock = socket.create_server((host, port))
+    sock = bind(host, port)
     sock.setblocking(False)
     return sock
 
@@ -347,7 +346,7 @@ def running_faulty(
 ) -> Iterator[str]:
     """The mock behind the fault server, both on free 127.0.0.1 ports in background threads; yields
     the fault server's root URL ("http://127.0.0.1:PORT", OpenAI base URL that + "/v1")."""
-    from mock_server.server import running_mock, url_of
+    from mock_server.server import START_TIMEOUT_S, running_mock, url_of
 
     names = check_faults([faults] if isinstance(faults, str) else faults, share)
     with running_mock(profile, token) as upstream:

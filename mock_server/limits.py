@@ -46,3 +46,8 @@ def text_tokens(text: str) -> int:
         return count_tokens(text)
     pieces = range(0, len(text), TOKENIZER_PIECE_CHARS)
     return sum(len(encode(text[start : start + TOKENIZER_PIECE_CHARS])) for start in pieces)
+
+
+def input_tokens(items: list[str | list[int]]) -> int:
+    """How many tokens a list of inputs (texts or token-id lists) is, however long."""
+    return sum(text_tokens(i) if isinstance(i, str) else len(i) for i in items)

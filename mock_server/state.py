@@ -12,7 +12,7 @@ import jsonschema_rs
 import orjson
 
 from harness.schemas import registry
-from mock_server.defects import DEFECTS
+from mock_server.defects import check_defects
 from mock_server.errors import ApiError, invalid, schema_error
 from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
 from mock_server.limits import EXPLAIN_LIMIT_BYTES
@@ -60,9 +60,7 @@ class MockState:
     def __init__(self, profile: Profile, token: str | None, defects: Iterable[str]) -> None:
         self.profile = profile
         self.defects = frozenset(profile.defects) | frozenset(defects)
-        unknown = sorted(self.defects - DEFECTS.keys())
-        if unknown:
-            raise ValueError(f"unknown defect {unknown[0]!r}; known: {', '.join(DEFECTS)}")
+        check_defects(sorted(self.defects))
         self.token = token.encode() if token else None
         self.models = {m.name: m for m in profile.models}
         self.validators: dict[str, jsonschema_rs.Validator] = {

@@ -46,7 +46,10 @@ class Stream:
                     self.chunk([choices[step]], wait)
                     wait = NOW
 
-    def done(self) -> None:
+    def end(self, usage: dict[str, Any] | None) -> None:
+        """The usage chunk (`usage`: None when the client did not ask for it), then [DONE]."""
+        if usage is not None and "stream_no_usage" not in self.defects:
+            self.chunk([], usage=usage)
         if "stream_no_done" not in self.defects:
             self._add(NOW, b"[DONE]")
 

@@ -100,10 +100,17 @@ def test_huge_arrays_are_a_quick_400(url: str, path: str, body: dict[str, object
     assert_refused(*post(url, path, orjson.dumps(body)))
 
 
-def test_a_prompt_of_millions_of_characters_is_answered(url: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (CHAT, {"model": "mock-chat", "messages": [{"role": "user", "content": "hi " * 1_300_000}]}),
+        ("/v1/embeddings", {"model": "mock-embed", "input": "hi " * 1_300_000}),
+    ],
+    ids=["chat", "embeddings"],
+)
+def test_a_prompt_of_millions_of_characters_is_answered(url: str, path: str, body: dict[str, object]) -> None:
     # The tokenizer refuses a million characters at once; this was a 500.
-    body = {"model": "mock-chat", "messages": [{"role": "user", "content": "hi " * 1_300_000}]}
-    response, elapsed = post(url, CHAT, orjson.dumps(body))
+    response, elapsed = post(url, path, orjson.dumps(body))
     assert response.status_code == 200, response.text[:300]
     assert response.json()["usage"]["prompt_tokens"] >= 1_300_000
     assert elapsed < QUICK_S

@@ -9,7 +9,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from mock_server.defects import DEFECTS
+from mock_server.defects import DEFECTS, check_defects
 from mock_server.faults import FAULTS, FaultError, check_faults
 
 
@@ -49,9 +49,10 @@ def mock(
     from mock_server.profile import ProfileError, load_profile
     from mock_server.server import running_mock, serve
 
-    unknown = [name for name in defect or () if name not in DEFECTS]
-    if unknown:
-        _fail(f"unknown defect {unknown[0]!r}; known: {', '.join(DEFECTS)}")
+    try:
+        check_defects(defect or ())
+    except ValueError as exc:
+        _fail(str(exc))
     if fault:
         try:
             check_faults(fault, fault_share)

@@ -3,15 +3,9 @@
 locust -f scenarios/chat_stream.py --host http://127.0.0.1:8000/v1 --model mock-chat
 """
 
-from typing import Any
-
-from harness.load.user import LLMUser
+from scenarios import chat  # the module, not the class: Locust would run every User class it finds here
 
 
-class ChatStreamUser(LLMUser):
+class ChatStreamUser(chat.ChatUser):
     scenario = "chat-stream"
-    family = "chat"
     stream = True
-
-    def synthetic(self) -> dict[str, Any]:
-        return {"messages": [{"role": "user", "content": self.prompt()}], "max_tokens": self.max_tokens()}

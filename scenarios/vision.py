@@ -5,7 +5,7 @@ locust -f scenarios/vision.py --host http://127.0.0.1:8000/v1 --model mock-chat
 
 from typing import Any
 
-from harness.generate.images import data_uri, png_bytes
+from harness.images import data_uri, png_bytes
 from harness.load.user import LLMUser
 
 SIDE = 32

@@ -3,14 +3,12 @@ response the mock sends against the project's response schemas."""
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from typing import Any
 
 import httpx
 import orjson
 
+from harness import images
 from harness.schemas import registry
 
 CHAT = "mock-chat"
@@ -40,22 +38,11 @@ WEATHER = {
 
 def png(width: int, height: int) -> bytes:
     """A real, decodable RGB PNG of one grey colour."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+    return images.png_bytes(width, height, b"\x80\x80\x80" * width * height)
 
 
 def data_uri(data: bytes, mime: str = "image/png") -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
+    return images.data_uri(mime, data)
 
 
 def sse_data(body: bytes) -> list[str]:

@@ -11,16 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.generate.images import (
-    MAX_SIDE,
-    MIN_SIDE,
-    data_uri,
-    gif_bytes,
-    image_data_uris,
-    images,
-    jpeg_bytes,
-    png_bytes,
-)
+from harness.generate.images import MAX_SIDE, MIN_SIDE, gif_bytes, image_data_uris, images, jpeg_bytes
+from harness.images import data_uri, png_bytes
 
 DATA_URI = re.compile(r"^data:(image/(?:png|jpeg|gif));base64,([A-Za-z0-9+/]+={0,2})$")
 

@@ -1,4 +1,5 @@
-"""Tiny real images (PNG, GIF, baseline JPEG) built byte by byte, and data URIs for vision requests.
+"""Tiny real images (PNG, GIF, baseline JPEG) built byte by byte, and data URIs for vision requests
+(the PNG encoder and data URIs live in harness.images, which loads no Hypothesis).
 
 Real files rather than placeholder bytes: an endpoint that decodes its images must accept these, so
 a rejection is the endpoint's fault. Each encoder writes the simplest valid form of its format:
@@ -8,11 +9,11 @@ code width at 3 bits), JPEG with one flat colour per 8x8 block (DC coefficients 
 
 from __future__ import annotations
 
-import base64
 import struct
-import zlib
 
 from hypothesis import strategies as st
+
+from harness.images import data_uri, png_bytes
 
 # The sample image OpenAI's vision guide uses: public and stable, for the image-URL parts. A mock
 # never fetches it; a live endpoint that fetches URLs may.
@@ -25,33 +26,6 @@ RGB = tuple[int, int, int]
 
 # Small enough to stay cheap, big enough that no image preprocessor chokes on a 1-pixel side.
 MIN_SIDE, MAX_SIDE = 8, 32
-
-
-def data_uri(mime: str, data: bytes) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-# --- PNG ---------------------------------------------------------------------------------------
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bytes(width: int, height: int, pixels: bytes) -> bytes:
-    """An 8-bit RGB PNG; `pixels` holds width*height*3 bytes, row by row."""
-    if len(pixels) != width * height * 3:
-        raise ValueError(f"need {width * height * 3} pixel bytes, got {len(pixels)}")
-    stride = width * 3
-    # Filter type 0 (none) in front of every row.
-    raw = b"".join(b"\x00" + pixels[row * stride : (row + 1) * stride] for row in range(height))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # depth 8, colour type 2 (RGB)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", ihdr)
-        + _png_chunk(b"IDAT", zlib.compress(raw))
-        + _png_chunk(b"IEND", b"")
-    )
 
 
 # --- GIF ---------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from harness.generate.cases import Case
-from harness.generate.images import data_uri, png_bytes
 from harness.generate.valid import body_schema, valid_cases
+from harness.images import data_uri, png_bytes
 
 Body = dict[str, Any]
 # Breaks `body` in place, drawing what it needs; returns the note.

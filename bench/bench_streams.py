@@ -16,20 +16,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import resource
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
+from bench import servers
+
 DONE = b"data: [DONE]\n\n"
-START_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -89,26 +87,6 @@ def _raise_open_files_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def _start_mock() -> tuple[subprocess.Popen[str], str]:
-    servecheck = Path(sys.executable).with_name("servecheck")
-    process = subprocess.Popen(
-        [str(servecheck), "mock", "--port", "0", "--profile", "realistic"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if match := re.search(r"http://127\.0\.0\.1:\d+", line):
-            return process, match.group(0)
-        if not line and process.poll() is not None:
-            break
-    process.kill()
-    raise SystemExit("error: the mock server did not start")
-
-
 def _socket_count(pid: int) -> int:
     try:
         return sum(
@@ -137,7 +115,10 @@ def main() -> None:
     files = _raise_open_files_limit()
     if files < args.streams + 100:
         raise SystemExit(f"error: the open-files limit ({files}) is too low for {args.streams} streams")
-    process, url = _start_mock()
+    try:
+        process, url = servers.start(servers.mock_command("realistic"))
+    except servers.ServerError as exc:
+        raise SystemExit(f"error: {exc}") from None
     try:
         baseline = _socket_count(process.pid)  # the listening socket
         stop, peak = threading.Event(), [0]
@@ -147,8 +128,7 @@ def main() -> None:
         stop.set()
         sampler.join()
     finally:
-        process.terminate()
-        process.wait(10)
+        servers.stop(process)
     errors = ", ".join(f"{kind}: {n}" for kind, n in result.errors.most_common()) or "none"
     print(
         f"streams: {args.streams} at once, {args.max_tokens} tokens each, realistic profile, one mock process"

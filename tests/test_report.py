@@ -19,7 +19,10 @@ from test_load_run import servecheck_load
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.report import plots
 from harness.report.html import Section, plot_div, render_page
+from harness.report.html_report import render_html
+from harness.report.rundata import RunData
 from mock_server.server import running_mock
 
 CLEAN = {name: "" for name in ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")}
@@ -158,6 +161,19 @@ def test_a_killed_load_run_is_reported_from_samples_and_live(load_run: Path, tmp
     assert f"{len(samples)} requests" in html
     for plot in ("plot-latency-cdf", "plot-ttft-cdf", "plot-over-time", "plot-errors"):
         assert f'data-plot="{plot}"' in html
+
+
+def test_the_knee_marked_is_the_phase_at_load_json_knee_index(tmp_path: Path) -> None:
+    # load.json's "knee" is an index into "phases", not a user count: index 2 of 1,2,4,8 users is 4 users
+    phases = [
+        {"users": users, "rps": float(users), "output_tokens_per_s": 1.0, "error_rate": 0.0,
+         "p50_latency_ms": 10.0 * users, "p95_latency_ms": 20.0 * users, "p50_ttft_ms": 5.0}
+        for users in (1, 2, 4, 8)
+    ]  # fmt: skip
+    load = {"phases": phases, "knee": 2}
+    assert plots.sweep(load).data[0].text == ("1 users", "2 users", "4 users (knee)", "8 users")
+    html = render_html(RunData(tmp_path, None, None, load))
+    assert html.count(" (knee)</td>") == 1 and '<td class="num">4 (knee)</td>' in html
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "bad-json"])

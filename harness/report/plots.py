@@ -9,7 +9,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from harness.report.rundata import PERCENTILES
+from harness.load.histogram import PERCENTILES
 
 LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 DISTRIBUTIONS = {"latency_ms": "latency", "ttft_ms": "TTFT"}
@@ -101,7 +101,8 @@ def sweep(load: dict[str, Any]) -> go.Figure | None:
             y=[p["p50_latency_ms"] for p in phases],
             mode="lines+markers+text",
             text=[
-                f"{p['users']} users" + (" (knee)" if p["users"] == load.get("knee") else "") for p in phases
+                f"{p['users']} users" + (" (knee)" if i == load.get("knee") else "")
+                for i, p in enumerate(phases)
             ],
             textposition="top left",
             name="p50 latency",

@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 from harness.exchange import Request, Response
-from harness.redact import MASK, redact
+from harness.redact import check_token, redact, redact_bytes
 from harness.routes import path_for
 from harness.sse import parse_sse
 
@@ -99,8 +99,7 @@ class TargetClient:
             raise ValueError(f"base URL must look like http(s)://host[:port][/path], got {base_url!r}")
         if timeout <= 0 or (rate is not None and rate <= 0) or max_retries < 0 or max_backoff < 0:
             raise ValueError("timeout and rate must be positive; max_retries and max_backoff not negative")
-        if token and not (token.isascii() and token.isprintable()):
-            raise ValueError("the token must be printable ASCII")  # never echo the token itself
+        check_token(token, token_env)
         self.base_url = base_url.rstrip("/")
         self.token_env = token_env
         self.api = api
@@ -223,7 +222,7 @@ class TargetClient:
         """The Response, with the token masked wherever the target may have echoed it."""
         if self._token:
             secrets = [self._token]
-            body = body.replace(self._token.encode(), MASK.encode())
+            body = redact_bytes(body, secrets)
             headers = {name: redact(value, secrets) for name, value in headers.items()}
             error = error and redact(error, secrets)
         response = Response(status, headers, body, elapsed, error=error)

@@ -6,13 +6,11 @@ shell expands when the user runs it.
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from harness.client import encode_body, request_headers, target_url
 from harness.exchange import Request
-
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from harness.targets import ENV_NAME
 
 
 def curl_command(request: Request, base_url: str, token_env: str | None) -> str:
@@ -22,7 +20,7 @@ def curl_command(request: Request, base_url: str, token_env: str | None) -> str:
         parts.append("-N")  # print events as they arrive
     parts += ["-X", shlex.quote(request.method.upper()), shlex.quote(target_url(base_url, request.path))]
     if token_env is not None:
-        if not _ENV_NAME.fullmatch(token_env):
+        if not ENV_NAME.fullmatch(token_env):  # a shell-injection guard: the name goes in unquoted
             raise ValueError(f"not an environment variable name: {token_env!r}")
         parts += ["-H", f'"Authorization: Bearer ${token_env}"']  # double quotes: the shell expands it
     for name, value in request_headers(request).items():

@@ -17,14 +17,12 @@ from typing import Any
 import orjson
 
 from harness import __version__
-from harness.load.results import safe_url
-from harness.paths import REPORTS_DIR, ROOT
-from harness.redact import redact
+from harness.paths import ROOT
+from harness.redact import safe_url, write_redacted
 from harness.schemas import registry
 
 RUN_FILE = "run.json"
 RESULT_FILES = {"contract": "contract.json", "load": "load.json"}
-PARTIAL_FILES = {"contract": "findings.jsonl", "load": "live.jsonl"}
 
 
 def schemas_commit(root: Path = ROOT) -> str | None:
@@ -61,10 +59,7 @@ def write_run_json(
         "flags": flags,
     }
     text = orjson.dumps(record, option=orjson.OPT_INDENT_2, default=str).decode()
-    path = run_dir / RUN_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(text, [s for s in secrets if s]) + "\n", encoding="utf-8")
-    return path
+    return write_redacted(run_dir / RUN_FILE, text, secrets)
 
 
 @dataclass(frozen=True)
@@ -112,7 +107,7 @@ def read_entry(run_dir: Path) -> RunEntry | None:
     )
 
 
-def list_runs(base: Path = REPORTS_DIR / "runs") -> list[RunEntry]:
+def list_runs(base: Path) -> list[RunEntry]:
     """Every run under `base` that has a run.json, newest first."""
     if not base.is_dir():
         return []

@@ -35,6 +35,7 @@ from harness.client import (
 )
 from harness.exchange import Exchange, Request, SSEEvent
 from harness.redact import redact
+from harness.targets import ConfigError
 
 BASE = "http://target.test/v1"
 TOKEN = "dapi-SECRET-0123456789"
@@ -298,7 +299,7 @@ def test_redact_masks_every_secret_longest_first() -> None:
 def test_bad_construction_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="base URL"):
         TargetClient("target.test", None, "T")
-    with pytest.raises(ValueError, match="printable ASCII") as info:
+    with pytest.raises(ConfigError, match="printable ASCII") as info:
         TargetClient(BASE, "SECRET\nVALUE", "T")
     assert "SECRET" not in str(info.value)
 

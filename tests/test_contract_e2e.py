@@ -178,6 +178,16 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
     assert message in output and "Traceback" not in output
 
 
+def test_a_token_env_that_is_no_variable_name_exits_2_before_any_request() -> None:
+    # It used to pass validation and crash once the first failure's curl command was written.
+    code, output = contract("--token-env", "MY-TOKEN", env=clean_env())
+    assert code == 2
+    assert output.strip().splitlines() == [
+        "servecheck contract: error: --token-env must be an environment variable name "
+        "(letters, digits and _), got 'MY-TOKEN'"
+    ]
+
+
 def test_a_token_rejected_everywhere_exits_2(tmp_path: Path) -> None:
     with running_mock(token="right-token-123") as root:
         code, output = contract(
@@ -274,6 +284,30 @@ def test_the_pytest_plugin_reports_an_unreachable_target_as_a_usage_error(tmp_pa
     assert done.returncode == pytest.ExitCode.USAGE_ERROR
     assert "servecheck: nothing answers at http://127.0.0.1:9/v1" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "token", "message"),
+    [
+        ("MY-TOKEN", None, "servecheck: --token-env must be an environment variable name"),
+        ("MY_TOKEN", "sk-Zq9\nXw7", "servecheck: $MY_TOKEN holds characters an HTTP header cannot carry"),
+    ],
+    ids=["bad-name", "bad-token"],
+)
+def test_the_pytest_plugin_reports_a_bad_token_as_a_usage_error(
+    tmp_path: Path, variable: str, token: str | None, message: str
+) -> None:
+    (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    env = {**os.environ, **clean_env(), **({variable: token} if token else {})}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+         "--servecheck-base-url", "http://127.0.0.1:9/v1", "--servecheck-token-env", variable, str(tmp_path)],
+        capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout + done.stderr
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout and "INTERNALERROR" not in done.stdout
+    assert "Zq9" not in done.stderr + done.stdout  # the token is never quoted
 
 
 def test_a_budget_spent_while_shrinking_keeps_the_failure(tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ from harness.paths import ROOT
         (["--batch-size", "0"], "--batch-size must be at least 1"),
         (["--processes", "0"], "--processes must be between"),
         (["--base-url", "ftp://example.com"], "--base-url must start with http"),
+        (["--token-env", "MY-TOKEN"], "--token-env must be an environment variable name"),
         (["--max-requests", "0"], "--max-requests must be at least 1"),
         (["--timeout", "0"], "--timeout must be a positive"),
         (["--arrivals", "bursty"], "--arrivals must be poisson or constant"),

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harness.client import TargetClient, TargetUnreachable
 from harness.load.runner import LOOPBACK_ONLY_ENV
+from harness.targets import ConfigError
 from mock_server import auth, server
 from mock_server.app import create_app
 from mock_server.profile import load_profile
@@ -202,7 +203,7 @@ def test_client_exceptions_do_not_carry_the_token() -> None:
     ):
         client.probe()
     assert_no_secret("exception", f"{caught.value} {caught.value!r} {caught.value.args}")
-    with pytest.raises(ValueError) as bad:
+    with pytest.raises(ConfigError) as bad:
         TargetClient("http://127.0.0.1:1/v1", TOKEN + "\n", "OPENAI_API_KEY")
     assert_no_secret("exception", str(bad.value))
 

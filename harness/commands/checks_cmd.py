@@ -4,14 +4,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.checks import CATALOGUE
-
 app = typer.Typer(help="The catalogue of contract checks.", no_args_is_help=True)
 
 
 @app.command("list")
 def list_checks() -> None:
     """Print every check with its one-line description."""
+    from harness.checks import CATALOGUE  # loads every check and the tokenizer: only for this command
+
     table = Table(show_header=True)
     table.add_column("check")
     table.add_column("what it verifies")

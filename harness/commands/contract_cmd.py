@@ -19,9 +19,8 @@ from harness.output.console import print_summary, progress_bar
 from harness.output.contract_json import write_contract_json
 from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog
 from harness.output.junit import write_junit
-from harness.redact import check_token
 from harness.rundir import default_run_dir
-from harness.runstore import flags_of, write_run_json
+from harness.runstore import RESULT_FILES, flags_of, write_run_json
 from harness.schemas import registry
 from harness.shapes import SHAPES_FILE, write_shapes_json
 from harness.targets import ConfigError
@@ -94,10 +93,7 @@ def contract(
 
 def _run(config: ContractConfig, console: Console) -> int:
     with open_target(config) as target:
-        check_token(target.token, target.token_env)
-        where = "the embedded mock" if target.embedded else target.base_url
-        console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
-        with TargetClient(
+        with TargetClient(  # refuses, as a ConfigError, a token no header can carry
             target.base_url,
             target.token,
             target.token_env,
@@ -106,6 +102,8 @@ def _run(config: ContractConfig, console: Console) -> int:
             rate=config.rate,
             max_requests=config.max_requests,
         ) as client:
+            where = "the embedded mock" if target.embedded else target.base_url
+            console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
             client.probe()
             secrets = [target.token] if target.token else []
             run_dir = config.out or default_run_dir("contract", target.base_url)
@@ -114,13 +112,13 @@ def _run(config: ContractConfig, console: Console) -> int:
                 findings.start(target.describe(), config.seed, registry().fingerprint())
                 result = ContractEngine(config, target, client).run(progress, findings.family)
                 findings.end(result)
-        write_contract_json(result, run_dir / "contract.json", secrets)
+        write_contract_json(result, run_dir / RESULT_FILES["contract"], secrets)
         write_shapes_json({n: f.shapes for n, f in result.families.items()}, run_dir / SHAPES_FILE)
         write_junit(result, run_dir / "junit.xml", secrets)
         if config.junit:
             write_junit(result, config.junit, secrets)
     print_summary(console, result)
-    console.print(f"results: {run_dir / 'contract.json'}")
+    console.print(f"results: {run_dir / RESULT_FILES['contract']}")
     if result.signal:
         return EXIT_CODES[result.signal]
     return 1 if result.failed else 0

@@ -17,9 +17,9 @@ from rich.console import Console
 from harness.interrupt import EXIT_CODES, signal_name
 from harness.load.console import live_progress, print_results
 from harness.load.options import DEFAULT_INPUT_TOKENS, DEFAULT_MAX_REQUESTS, DEFAULT_OUTPUT_TOKENS
-from harness.load.results import safe_url
 from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
 from harness.load.shapes import SHAPES
+from harness.redact import safe_url
 from harness.rundir import default_run_dir
 from harness.runstore import flags_of, write_run_json
 from harness.targets import ConfigError, live_base_url

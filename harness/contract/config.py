@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.generate.cases import FAMILIES as GENERATED_FAMILIES
-from harness.targets import TOKEN_ENV, ConfigError, live_base_url
+from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
 FAMILIES = (*GENERATED_FAMILIES, "auth")
 
@@ -31,8 +31,7 @@ class ContractConfig:
     junit: Path | None = None
 
     def validate(self) -> None:
-        if self.api not in TOKEN_ENV:
-            raise ConfigError(f"--api must be openai or databricks, not {self.api!r}")
+        check_target(self.api, self.base_url, self.token_env)
         unknown = [f for f in self.families if f not in FAMILIES]
         if unknown or not self.families:
             raise ConfigError(
@@ -48,8 +47,6 @@ class ContractConfig:
             raise ConfigError("--max-requests must be at least 1")
         if self.timeout <= 0:
             raise ConfigError("--timeout must be positive")
-        if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
 
     @property
     def token_var(self) -> str:

@@ -39,11 +39,11 @@ from harness.load.options import (
     settings_from,
 )
 from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, write_json
-from harness.load.shapes import SHAPES, Plan
+from harness.load.shapes import SHAPES
 from harness.load.slo import parse_slos
 from harness.paths import ROOT
 from harness.redact import check_token
-from harness.targets import TOKEN_ENV, ConfigError, live_base_url
+from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 from mock_server.server import is_loopback
 
 SCENARIOS = {
@@ -107,8 +107,7 @@ class LoadConfig:
 
     def validate(self) -> None:
         """Raise ConfigError (one line) for anything Locust would otherwise fail on later."""
-        if self.api not in TOKEN_ENV:
-            raise ConfigError(f"--api must be openai or databricks, not {self.api!r}")
+        check_target(self.api, self.base_url, self.token_env)
         if self.scenario not in SCENARIOS:
             raise ConfigError(f"unknown scenario {self.scenario!r}; choose from {', '.join(SCENARIOS)}")
         if self.shape not in SHAPES:
@@ -127,14 +126,11 @@ class LoadConfig:
             raise ConfigError("--processes must be between 1 and 64")
         if self.prompts is not None and not self.prompts.is_file():
             raise ConfigError(f"--prompts {self.prompts}: no such file")
-        if self.base_url and not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
         if live_base_url(self.base_url, self.api):  # the embedded mock gets a token of our own
             check_token(os.environ.get(self.token_var), self.token_var)
         try:
             settings_from(argparse.Namespace(**self.plugin_options()))
             parse_slos(self.slo)
-            Plan(self.shape, self.users, self.effective_spawn_rate, float(self.duration_s))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
 

@@ -8,11 +8,9 @@ from pathlib import Path
 import orjson
 
 from harness.contract.results import ContractResult
-from harness.redact import redact
+from harness.redact import write_redacted
 
 
 def write_contract_json(result: ContractResult, path: Path, secrets: Iterable[str]) -> Path:
     text = orjson.dumps(result.to_dict(), option=orjson.OPT_INDENT_2).decode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(text, secrets) + "\n", encoding="utf-8")
-    return path
+    return write_redacted(path, text, secrets)

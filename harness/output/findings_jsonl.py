@@ -28,7 +28,7 @@ class FindingsLog:
     def __init__(self, path: Path, secrets: Iterable[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._file = path.open("w", encoding="utf-8")
-        self._secrets = [s for s in secrets if s]
+        self._secrets = list(secrets)  # redact() skips empty ones
 
     def _write(self, kind: str, data: dict[str, Any]) -> None:
         line = orjson.dumps({"kind": kind, **data}).decode()

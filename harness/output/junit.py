@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.contract.results import ContractResult
-from harness.redact import redact
+from harness.redact import write_redacted
 
 
 def junit_xml(result: ContractResult) -> str:
@@ -47,6 +47,4 @@ def junit_xml(result: ContractResult) -> str:
 
 
 def write_junit(result: ContractResult, path: Path, secrets: Iterable[str]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(junit_xml(result), secrets) + "\n", encoding="utf-8")
-    return path
+    return write_redacted(path, junit_xml(result), secrets)

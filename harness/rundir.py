@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.paths import REPORTS_DIR
+from harness.paths import RUNS_DIR
 
 
 def target_slug(base_url: str) -> str:
@@ -16,4 +16,4 @@ def target_slug(base_url: str) -> str:
 
 def default_run_dir(kind: str, base_url: str) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return REPORTS_DIR / "runs" / f"{stamp}-{kind}-{target_slug(base_url)}"
+    return RUNS_DIR / f"{stamp}-{kind}-{target_slug(base_url)}"

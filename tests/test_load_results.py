@@ -9,8 +9,9 @@ import pytest
 
 from harness.load.metrics import LoadMetrics, RequestRecord
 from harness.load.options import settings_from
-from harness.load.results import build_results, safe_url, slo_values
+from harness.load.results import build_results, slo_values
 from harness.load.sweep import curve, knee
+from harness.redact import safe_url
 
 OPTIONS = dict(
     api="openai",

@@ -42,12 +42,15 @@ def diff(
         raise typer.Exit(2) from None
     print_console(Console(highlight=False), doc)
     try:
-        for path, text in ((json_out, None), (md, markdown(doc)), (html_out, html(doc))):
+        outputs = (
+            (json_out, lambda: orjson.dumps(doc, option=orjson.OPT_INDENT_2)),
+            (md, lambda: markdown(doc).encode()),
+            (html_out, lambda: html(doc).encode()),
+        )
+        for path, render in outputs:
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(
-                    orjson.dumps(doc, option=orjson.OPT_INDENT_2) if text is None else text.encode()
-                )
+                path.write_bytes(render())
     except OSError as exc:
         print(f"servecheck diff: error: cannot write {exc.filename}: {exc.strerror}", file=sys.stderr)
         raise typer.Exit(2) from None

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.paths import REPORTS_DIR
+from harness.paths import RUNS_DIR
 from harness.runstore import list_runs
 
 app = typer.Typer(help="The run store: past contract and load runs.", no_args_is_help=True)
@@ -20,7 +20,7 @@ VERDICT_STYLE = {"passed": "green", "failed": "red"}
 
 @app.command("list")
 def list_command(
-    base: Annotated[Path, typer.Option(help="Folder holding the run folders.")] = REPORTS_DIR / "runs",
+    base: Annotated[Path, typer.Option(help="Folder holding the run folders.")] = RUNS_DIR,
 ) -> None:
     """List runs newest first: time, kind, target, verdict, partial."""
     if base.exists() and not base.is_dir():

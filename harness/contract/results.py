@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -55,6 +56,19 @@ class FamilyResult:
         }
 
 
+def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Checks per family that passed or failed, and how many times checks were evaluated, from families
+    in contract.json's form (so a run rebuilt from findings.jsonl counts the same way)."""
+    families = list(families)
+    checks = [c for fam in families for c in fam.get("checks", {}).values()]
+    return {
+        "passed": sum(not c.get("failed") for c in checks),
+        "failed": sum(bool(c.get("failed")) for c in checks),
+        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) for c in checks),
+        "families_skipped": sum(fam.get("status") == "skipped" for fam in families),
+    }
+
+
 @dataclass
 class ContractResult:
     target: dict[str, Any]
@@ -72,16 +86,10 @@ class ContractResult:
         return any(f.status == "failed" for f in self.families.values())
 
     def totals(self) -> dict[str, int]:
-        """Checks per family that passed or failed, and how many times checks were evaluated."""
-        checks = [t for fam in self.families.values() for t in fam.checks.values()]
-        return {
-            "passed": sum(not t.failed for t in checks),
-            "failed": sum(bool(t.failed) for t in checks),
-            "evaluations": sum(t.passed + t.failed for t in checks),
-            "families_skipped": sum(f.status == "skipped" for f in self.families.values()),
-        }
+        return totals_of(fam.to_dict() for fam in self.families.values())
 
     def to_dict(self) -> dict[str, Any]:
+        families = {name: fam.to_dict() for name, fam in self.families.items()}
         return {
             "tool": "servecheck",
             "target": self.target,
@@ -93,6 +101,6 @@ class ContractResult:
             "signal": self.signal,
             "elapsed_s": round(self.elapsed, 3),
             "requests": self.requests,
-            "totals": self.totals(),
-            "families": {name: fam.to_dict() for name, fam in self.families.items()},
+            "totals": totals_of(families.values()),
+            "families": families,
         }

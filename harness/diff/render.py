@@ -50,8 +50,7 @@ def load_rows(doc: dict[str, Any]) -> list[dict[str, str]]:
                     "base": _num(row["base"].get(stat)),
                     "new": _num(row["new"].get(stat)),
                     "change": _pct(change, row["metric"]),
-                    "test": TESTS[row["test"]]
-                    + ("" if row["p_value"] is None else f" p={row['p_value']:.2g}"),
+                    "test": _test(row),
                     "verdict": row["verdict"],
                 }
             )

@@ -14,15 +14,15 @@ from rich.text import Text
 
 from harness.load.sweep import curve
 
-_ROWS = (
-    ("latency_ms", "latency (ms)"),
-    ("ttft_ms", "TTFT (ms)"),
-    ("first_event_ms", "first event (ms)"),
-    ("itl_ms", "ITL (ms)"),
-    ("tpot_ms", "TPOT (ms)"),
-    ("prompt_tokens", "prompt tokens"),
-    ("completion_tokens", "completion tokens"),
-)
+METRIC_LABELS = {  # load.json's metrics, in the order tables show them
+    "latency_ms": "latency (ms)",
+    "ttft_ms": "TTFT (ms)",
+    "first_event_ms": "first event (ms)",
+    "itl_ms": "ITL (ms)",
+    "tpot_ms": "TPOT (ms)",
+    "prompt_tokens": "prompt tokens",
+    "completion_tokens": "completion tokens",
+}
 _STATS = ("count", "mean", "p50", "p90", "p95", "p99", "max")
 
 
@@ -68,7 +68,7 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
     table.add_column("metric")
     for stat in _STATS:
         table.add_column(stat, justify="right")
-    for key, label in _ROWS:
+    for key, label in METRIC_LABELS.items():
         summary = results["metrics"][key]
         if summary["count"]:
             table.add_row(label, *(_num(summary[stat]) for stat in _STATS))

@@ -207,7 +207,6 @@ class LoadMetrics:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "phased": self.phased,
             "scenarios": {name: s.to_dict() for name, s in self.scenarios.items()},
             "errors": dict(self.errors),
             "error_samples": self.error_samples,
@@ -221,8 +220,9 @@ class LoadMetrics:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], t0: float = 0.0) -> LoadMetrics:
-        out = cls(t0, data["phased"])
+    def from_dict(cls, data: dict[str, Any]) -> LoadMetrics:
+        """A worker's report read back, only to be merged: its seconds are already counted from its t0."""
+        out = cls(0.0)
         out.scenarios = {name: ScenarioMetrics.from_dict(s) for name, s in data["scenarios"].items()}
         out.errors = Counter(data["errors"])
         out.error_samples = {kind: list(samples) for kind, samples in data["error_samples"].items()}

@@ -42,13 +42,12 @@ from harness.load.results import (
     write_json,
 )
 from harness.load.samples import SampleLog, samples_file
-from harness.load.shapes import plan_from_options
+from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
 from harness.redact import check_token
 from harness.targets import ConfigError
 
 log = logging.getLogger("servecheck.load")
-PHASED_SHAPES = ("step", "spike", "sweep")
 # Seconds of nothing but connection errors after which the target counts as gone. A master hears
 # from its workers every 3 s, so it waits longer.
 UNREACHABLE_AFTER = {"local": 3, "master": 8}

@@ -34,7 +34,7 @@ class Distribution:
     a: float  # constant value, low bound, mean or median
     b: float = 0.0  # high bound, standard deviation or sigma
 
-    def sample(self, rng: random.Random, cap: int = MAX_PROMPT_TOKENS) -> int:
+    def sample(self, rng: random.Random) -> int:
         if self.kind == "constant":
             value = self.a
         elif self.kind == "uniform":
@@ -43,7 +43,7 @@ class Distribution:
             value = rng.gauss(self.a, self.b)
         else:
             value = rng.lognormvariate(math.log(self.a), self.b)
-        return min(cap, max(1, round(value)))
+        return min(MAX_PROMPT_TOKENS, max(1, round(value)))
 
     def __str__(self) -> str:
         return f"{self.a:g}" if self.kind == "constant" else f"{self.kind}:{self.a:g},{self.b:g}"

@@ -12,7 +12,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
@@ -20,10 +19,10 @@ from harness import __version__
 from harness.load.histogram import ALPHA, Histogram
 from harness.load.metrics import SERIES_FIELDS, LoadMetrics, ScenarioMetrics
 from harness.load.options import Settings
-from harness.load.shapes import Plan, plan_from_options
-from harness.load.slo import judge, parse_slos
+from harness.load.shapes import PHASED_SHAPES, Plan, plan_from_options
+from harness.load.slo import TIMED_METRICS, judge, parse_slos
 from harness.load.sweep import knee
-from harness.redact import redact_bytes
+from harness.redact import redact_bytes, safe_url
 
 RESULTS_FILE = "load.json"
 LIVE_FILE = "live.jsonl"  # one progress line a second while the run goes
@@ -31,12 +30,6 @@ CONFIG_ERROR_FILE = "config_error.txt"  # written instead of load.json when the 
 TIMED = ("latency", "ttft", "first_event", "itl", "tpot")
 COUNTED = ("prompt_tokens", "completion_tokens")
 _RECENT_S = 5  # seconds the live rates average over
-
-
-def safe_url(url: str) -> str:
-    """The URL without user:password@ (the only place a host string could carry a secret)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]:
@@ -65,7 +58,7 @@ def slo_values(block: dict[str, Any]) -> dict[str, float | None]:
         "rps": block["rps"],
         "output_tokens_per_s": block["output_tokens_per_s"],
     }
-    for name in ("latency", "ttft", "itl", "tpot"):
+    for name in TIMED_METRICS:
         for stat, value in block["metrics"][f"{name}_ms"].items():
             values[f"{stat}_{name}_ms"] = value
     return values
@@ -193,7 +186,7 @@ def build_results(
         else None,
         "series": series(metrics, users_by_second),
     }
-    if plan and plan.shape in ("step", "spike", "sweep"):
+    if plan and plan.shape in PHASED_SHAPES:
         rows = phases(metrics, plan)
         results["phases"] = rows
         if plan.shape == "sweep":

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 SHAPES = ("fixed", "ramp", "step", "spike", "sweep")
+PHASED_SHAPES = ("step", "spike", "sweep")  # the shapes with steady levels reported as phases
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,19 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.load.histogram import PERCENTILES
+
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
     "<": operator.lt,
     ">=": operator.ge,
     ">": operator.gt,
 }
-_STATS = ("p50", "p90", "p95", "p99", "mean")
-_TIMED = ("latency", "ttft", "itl", "tpot")
+_STATS = (*(f"p{q}" for q in PERCENTILES), "mean")
+TIMED_METRICS = ("latency", "ttft", "itl", "tpot")  # the timed metrics objectives may name
 # Every name an objective may use: the flat metric names of results.slo_values().
 METRIC_NAMES = (
-    *(f"{stat}_{metric}_ms" for metric in _TIMED for stat in _STATS),
+    *(f"{stat}_{metric}_ms" for metric in TIMED_METRICS for stat in _STATS),
     "error_rate",
     "rps",
     "output_tokens_per_s",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.load.histogram import PERCENTILES
 from harness.report.rundata import RunData
 from harness.report.view import run_view
 
@@ -60,7 +61,7 @@ def _load(view: dict[str, Any]) -> list[str]:
         if row["key"] in KEY_METRICS:
             stats = row["stats"]
             lines.append(
-                f"| {row['name']} | " + " | ".join(f"{stats[f'p{q}']:.1f}" for q in (50, 90, 95, 99)) + " |"
+                f"| {row['name']} | " + " | ".join(f"{stats[f'p{q}']:.1f}" for q in PERCENTILES) + " |"
             )
     lines.append("")
     for slo in view["slo"]:

@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 
-from harness.runstore import RUN_FILE
-
-PERCENTILES = (50, 90, 95, 99)
+from harness.contract.results import totals_of
+from harness.load.histogram import PERCENTILES
+from harness.output.findings_jsonl import FINDINGS_FILE
+from harness.runstore import RESULT_FILES, RUN_FILE
 
 
 class RunDirError(Exception):
@@ -75,13 +76,7 @@ def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
             families[name] = {k: v for k, v in row.items() if k not in ("kind", "family")}
     for name, fam in families.items():
         fam["failures"] = [{k: v for k, v in f.items() if k != "kind"} for f in failures.get(name, [])]
-    counts = [c for fam in families.values() for c in fam.get("checks", {}).values()]
-    totals = {
-        "passed": sum(1 for c in counts if not c.get("failed")),
-        "failed": sum(1 for c in counts if c.get("failed")),
-        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) for c in counts),
-        "families_skipped": sum(1 for fam in families.values() if fam.get("status") == "skipped"),
-    }
+    totals = totals_of(families.values())
     data = {
         "target": run.get("target", {}),
         "seed": run.get("seed"),
@@ -150,13 +145,13 @@ def read_run(run_dir: Path) -> RunData:
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir} is not a folder")
     meta = _read_json(run_dir / RUN_FILE)
-    contract = _read_json(run_dir / "contract.json")
-    load = _read_json(run_dir / "load.json")
+    contract = _read_json(run_dir / RESULT_FILES["contract"])
+    load = _read_json(run_dir / RESULT_FILES["load"])
     # samples.worker<N>.jsonl: one file per Locust worker with --processes
     samples = [row for path in sorted(run_dir.glob("samples*.jsonl")) for row in read_jsonl(path)]
     live = read_jsonl(run_dir / "live.jsonl")
     notes = []
-    if contract is None and (findings := read_jsonl(run_dir / "findings.jsonl")):
+    if contract is None and (findings := read_jsonl(run_dir / FINDINGS_FILE)):
         contract = contract_from_findings(findings)
         if contract.get("stop_reason") == "killed":
             notes.append("contract.json is missing (the run was killed): families from findings.jsonl")

@@ -7,18 +7,10 @@ from typing import Any
 
 import orjson
 
+from harness.load.console import METRIC_LABELS
 from harness.report.html import anchor
 from harness.report.rundata import RunData
 
-METRIC_LABELS = {
-    "latency_ms": "latency (ms)",
-    "ttft_ms": "TTFT (ms)",
-    "first_event_ms": "first event (ms)",
-    "itl_ms": "ITL (ms)",
-    "tpot_ms": "TPOT (ms)",
-    "prompt_tokens": "prompt tokens",
-    "completion_tokens": "completion tokens",
-}
 STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip"}
 
 

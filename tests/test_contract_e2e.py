@@ -20,6 +20,7 @@ from mock_support import CAUGHT_BY
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.contract import engine
 from harness.contract.config import FAMILIES
 from mock_server.server import running_mock
 
@@ -264,10 +265,36 @@ def test_ctrl_c_writes_the_partial_report(tmp_path: Path) -> None:
         output, _ = run.communicate(timeout=60)
     assert run.returncode == 130, output
     data = report(tmp_path)
-    assert data["partial"] and data["stop_reason"] == "interrupted"
-    assert data["families"]["chat"]["checks"]["schema.response"]["passed"] == 60
-    assert data["families"]["stream"]["reason"] == "cut short: interrupted"
+    assert data["partial"] and data["stop_reason"] == "interrupted", output
+    assert data["families"]["chat"]["checks"]["schema.response"]["passed"] == 60, output
+    assert data["families"]["stream"]["reason"] == "cut short: interrupted", output
     assert "Traceback" not in output
+
+
+def test_a_stop_while_cases_are_drawn_marks_the_family_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A slow machine can still be drawing a family's cases when Ctrl-C comes: no request of it sent yet.
+    drawn = []
+
+    def draw(strategy, examples, seed):  # type: ignore[no-untyped-def]
+        drawn.append(examples)
+        if len(drawn) == 2:  # chat's cases came first; now the stream family's
+            raise KeyboardInterrupt
+        return real_draw(strategy, examples, seed)
+
+    real_draw = engine.draw
+    monkeypatch.setattr(engine, "draw", draw)
+    code, output = contract(
+        "--families", "chat,stream", "--examples", "3", "--out", str(tmp_path), env=clean_env()
+    )
+    assert code == 130, output
+    data = report(tmp_path)
+    assert data["partial"] and data["stop_reason"] == "interrupted"
+    assert data["families"]["stream"]["reason"] == "cut short: interrupted"
+    lines = map(orjson.loads, (tmp_path / "findings.jsonl").read_bytes().splitlines())
+    families = [(line["family"], line["reason"]) for line in lines if line["kind"] == "family"]
+    assert families == [("chat", ""), ("stream", "cut short: interrupted")]
 
 
 def _text(path: Path) -> str:

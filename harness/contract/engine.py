@@ -69,7 +69,11 @@ class ContractEngine:
                 fam = result.families[family] = FamilyResult(family)
                 try:
                     auth_verified = self._family(fam, progress, auth_verified)
-                finally:  # not a family whose run was aborted before anything was judged
+                except (BudgetExhausted, KeyboardInterrupt) as stop:
+                    # wherever it came: drawing cases, sending, judging or shrinking
+                    fam.reason = "cut short: " + self._stop_reason(stop)
+                    raise
+                finally:  # not a family whose run ended otherwise before anything was judged
                     if record and (fam.status == "skipped" or fam.checks or fam.reason):
                         record(fam)
         except (BudgetExhausted, KeyboardInterrupt) as stop:
@@ -91,7 +95,6 @@ class ContractEngine:
         fam.requests = len(exchanges)
         if stopped is not None:
             self._judge(fam, sent, minimize=False)  # what came back before the stop still counts
-            fam.reason = "cut short: " + self._stop_reason(stopped)
             raise stopped
         if self._skip_unserved(fam, exchanges):
             return auth_verified

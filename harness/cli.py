@@ -6,6 +6,7 @@ Each command group lives in its own module under harness/commands/ and is mounte
 import typer
 
 from harness.commands import (
+    baseline_cmd,
     checks_cmd,
     contract_cmd,
     diff_cmd,
@@ -31,3 +32,5 @@ app.command("load")(load_cmd.load)
 app.add_typer(runs_cmd.app, name="runs")
 app.command("report")(report_cmd.report)
 app.command("diff")(diff_cmd.diff)
+app.command("explain")(checks_cmd.explain)
+app.command("baseline")(baseline_cmd.baseline)

@@ -22,7 +22,6 @@ import orjson
 
 from harness.exchange import Request, Response
 from harness.redact import check_token, redact, redact_bytes
-from harness.routes import path_for
 from harness.sse import parse_sse
 
 AUTH_MODES = ("default", "none", "wrong")
@@ -109,6 +108,7 @@ class TargetClient:
         self.max_retries = max_retries
         self.max_backoff = max_backoff
         self.requests_sent = 0
+        self._unbudgeted = 0  # pre-flight requests: counted, but not against --max-requests
         self._token = token or None
         # No connection cap: the caller's thread pool already bounds how many requests are in flight.
         self._http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=None))
@@ -131,17 +131,11 @@ class TargetClient:
     def close(self) -> None:
         self._http.close()
 
-    def probe(self) -> Response:
-        """GET the models route: any HTTP answer means the target is there."""
-        response = self.send(Request("GET", path_for("models", self.api, "")))
-        if response.status == 0:
-            raise TargetUnreachable(f"nothing answers at {self.base_url}: {response.error}")
-        return response
-
-    def send(self, request: Request, auth: str = "default") -> Response:
+    def send(self, request: Request, auth: str = "default", budgeted: bool = True) -> Response:
         """Send `request`, retrying 429s; raises BudgetExhausted when --max-requests is spent.
 
         `auth`: "default" sends the token (if any), "none" no Authorization header, "wrong" a wrong token.
+        `budgeted` False (the pre-flight): counted in `requests_sent`, but never refused by the budget.
         """
         if auth not in AUTH_MODES:
             raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, got {auth!r}")
@@ -152,7 +146,7 @@ class TargetClient:
         url = target_url(self.base_url, request.path)
         content = None if request.body is None else encode_body(request.body)
         for attempt in range(self.max_retries + 1):
-            self._take_budget()
+            self._take_budget(budgeted)
             self._pace()
             response = self._send_once(request.method, url, headers, content)
             if response.status != 429 or attempt == self.max_retries:
@@ -160,11 +154,13 @@ class TargetClient:
             time.sleep(self._backoff(response.headers.get("retry-after"), attempt))
         return response
 
-    def _take_budget(self) -> None:
+    def _take_budget(self, budgeted: bool) -> None:
         with self._count_lock:
-            if self.max_requests is not None and self.requests_sent >= self.max_requests:
+            limit = self.max_requests
+            if budgeted and limit is not None and self.requests_sent - self._unbudgeted >= limit:
                 raise BudgetExhausted(f"request budget of {self.max_requests} spent")
             self.requests_sent += 1
+            self._unbudgeted += not budgeted
 
     def _pace(self) -> None:
         """Hand out send slots 1/rate apart across all threads; each thread sleeps until its slot."""

@@ -42,3 +42,12 @@ def _blank_message(name: str, body: Any) -> list[SchemaError]:
     if isinstance(value, str) and not value.strip():
         return [SchemaError("$." + ".".join(keys), "the error message is empty")]
     return []
+
+
+def envelope_message(body: Any) -> str:
+    """The message of an OpenAI (`error.message`) or Databricks (`message`) error body; "" if none."""
+    if not isinstance(body, dict):
+        return ""
+    error = body.get("error")
+    message = error.get("message") if isinstance(error, dict) else body.get("message")
+    return message if isinstance(message, str) else ""

@@ -26,6 +26,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--servecheck-embedding-model", help="embedding model or endpoint")
     group.addoption("--servecheck-reasoning-model", help="reasoning model or endpoint")
     group.addoption("--servecheck-token-env", help="variable holding the token")
+    group.addoption(
+        "--servecheck-no-auth", action="store_true", help="the endpoint takes no token: skip auth checks"
+    )
     group.addoption("--servecheck-families", help="comma-separated families (default: all)")
     group.addoption("--servecheck-examples", type=int, default=10)
     group.addoption("--servecheck-seed", type=int, default=None)
@@ -62,10 +65,10 @@ class ContractViolation(AssertionError):
 
 
 def _run(config: pytest.Config) -> ContractResult:
-    from harness.client import TargetClient, TargetUnreachable
+    from harness.client import TargetUnreachable
     from harness.contract.config import FAMILIES, ContractConfig, parse_families
     from harness.contract.engine import ContractEngine
-    from harness.contract.target import open_target
+    from harness.contract.target import connect
     from harness.targets import ConfigError
 
     seed = config.getoption("servecheck_seed")
@@ -76,20 +79,20 @@ def _run(config: pytest.Config) -> ContractResult:
         embedding_model=config.getoption("servecheck_embedding_model"),
         reasoning_model=config.getoption("servecheck_reasoning_model"),
         token_env=config.getoption("servecheck_token_env"),
+        no_auth=config.getoption("servecheck_no_auth"),
         families=parse_families(config.getoption("servecheck_families") or ",".join(FAMILIES)),
         examples=config.getoption("servecheck_examples"),
         seed=random.randrange(2**32) if seed is None else seed,
     )
     try:
         options.validate()
-        with (
-            open_target(options) as target,
-            TargetClient(target.base_url, target.token, target.token_env, api=target.api) as client,
-        ):
-            client.probe()
-            return ContractEngine(options, target, client).run()
+        with connect(options) as (target, client, _):
+            result = ContractEngine(options, target, client).run()
     except (ConfigError, TargetUnreachable) as exc:
         raise pytest.UsageError(f"servecheck: {exc}") from None
+    if result.verdict == "untested":
+        raise pytest.UsageError(f"servecheck: nothing was tested ({result.skip_reasons()})")
+    return result
 
 
 def pytest_collection_modifyitems(

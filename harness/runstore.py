@@ -68,7 +68,7 @@ class RunEntry:
     started_at: str
     kind: str
     target: str
-    verdict: str  # passed | failed | (load) slo passed/failed | unknown
+    verdict: str  # passed | failed | untested (contract) | unknown (no results)
     partial: bool
 
 
@@ -80,12 +80,10 @@ def _read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _verdict(kind: str, result: dict[str, Any] | None) -> str:
+def _verdict(result: dict[str, Any] | None) -> str:
     if result is None:
         return "unknown"
-    if kind == "contract":
-        return str(result.get("verdict", "unknown"))
-    return "passed" if result.get("slo_passed", True) else "failed"
+    return str(result.get("verdict", "unknown"))
 
 
 def read_entry(run_dir: Path) -> RunEntry | None:
@@ -101,7 +99,7 @@ def read_entry(run_dir: Path) -> RunEntry | None:
         started_at=str(meta.get("started_at", "")),
         kind=kind,
         target="embedded mock" if target.get("embedded_mock") else str(target.get("base_url")),
-        verdict=_verdict(kind, result),
+        verdict=_verdict(result),
         # no result file: the process was killed before writing it
         partial=result is None or bool(result.get("partial")),
     )

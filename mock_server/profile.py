@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
+from harness.features import FEATURES
 from mock_server.defects import DEFECTS
 from mock_server.textgen import MAX_OUTPUT_TOKENS
 
@@ -124,6 +125,7 @@ class Profile:
     max_body_bytes: int = 4 * 1024 * 1024
     output_tokens: OutputTokens = field(default_factory=OutputTokens)
     defects: tuple[str, ...] = ()
+    declines: tuple[str, ...] = ()  # optional features refused with a clean 400 (harness/features.py)
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.models]
@@ -138,6 +140,9 @@ class Profile:
         unknown = [d for d in self.defects if d not in DEFECTS]
         if unknown:
             raise ValueError(f"defects: unknown {', '.join(unknown)} (see `servecheck mock --help`)")
+        unknown = [d for d in self.declines if d not in FEATURES]
+        if unknown:
+            raise ValueError(f"declines: unknown feature {', '.join(unknown)}; known: {', '.join(FEATURES)}")
 
 
 def load_profile(path_or_name: str | Path | None = None) -> Profile:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import jsonschema_rs
 import orjson
 
+from harness.features import FEATURES, used_features
 from harness.schemas import registry
 from mock_server.defects import check_defects
 from mock_server.errors import ApiError, invalid, schema_error
@@ -95,12 +96,21 @@ class MockState:
         valid generic request) under the accept_invalid defect, which also passes None here."""
         validator = self.validators[schema]
         if body is not None and validator.is_valid(body):
+            self._decline(body)
             return body
         if self.has("accept_invalid"):
             return stand_in()
         if len(orjson.dumps(body)) > EXPLAIN_LIMIT_BYTES:
             raise invalid(f"Invalid request: the body does not match the {schema} schema.")
         raise schema_error(validator.iter_errors(body))
+
+    def _decline(self, body: dict[str, Any]) -> None:
+        """A clean 400 naming the parameter of a feature the profile declines, as real servers do."""
+        for feature in used_features(body):
+            if feature in self.profile.declines:
+                param = FEATURES[feature].params[0]
+                message = f"The parameter '{param}' is not supported by this server."
+                raise ApiError(400, message, param, "unsupported_parameter")
 
     def model(self, name: str, kind: str | None = None, param: str | None = "model") -> ModelSpec:
         """The served model called `name`: 404 when unknown, 400 when it does not do `kind`.

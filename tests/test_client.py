@@ -30,7 +30,6 @@ from harness.client import (
     WRONG_TOKEN,
     BudgetExhausted,
     TargetClient,
-    TargetUnreachable,
     retry_after_seconds,
 )
 from harness.exchange import Exchange, Request, SSEEvent
@@ -304,38 +303,14 @@ def test_bad_construction_is_a_clear_error() -> None:
     assert "SECRET" not in str(info.value)
 
 
-# -- probe ----------------------------------------------------------------------------------------
-
-
-def test_probe_any_http_answer_counts(target: respx.MockRouter, client: TargetClient) -> None:
-    target.get("/models").respond(404)
-    assert client.probe().status == 404
-
-
-def test_probe_databricks_route() -> None:
-    with (
-        respx.mock(base_url="http://host.test") as router,
-        TargetClient("http://host.test", TOKEN, "T", api="databricks") as client,
-    ):
-        route = router.get("/serving-endpoints/models").respond(200, json={"data": []})
-        client.probe()
-    assert route.called
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_probe_nothing_listening_raises_one_line() -> None:
-    client = TargetClient(f"http://127.0.0.1:{free_port()}/v1", TOKEN, "T", timeout=2)
-    with client, pytest.raises(TargetUnreachable) as info:
-        client.probe()
-    message = str(info.value)
-    assert message.startswith("nothing answers at http://127.0.0.1:")
-    assert "connection error" in message
-    assert "\n" not in message
+def test_the_budget_exempts_what_is_not_budgeted(target: respx.MockRouter) -> None:
+    target.get("/models").respond(200, json={"data": []})
+    with TargetClient(BASE, TOKEN, "T", max_requests=1) as client:
+        client.send(Request("GET", "/models"), budgeted=False)
+        client.send(Request("GET", "/models"))
+        with pytest.raises(BudgetExhausted):
+            client.send(Request("GET", "/models"))
+    assert client.requests_sent == 2
 
 
 # -- a real server --------------------------------------------------------------------------------

@@ -81,7 +81,8 @@ def test_a_mock_defect_fails_its_check(defect: str, tmp_path: Path) -> None:
     with running_mock(token=token, defects=[defect]) as root:
         code, output = contract(
             "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "mock-embed",
-            "--reasoning-model", "mock-reasoning", "--families", family, "--out", str(tmp_path),
+            "--reasoning-model", "mock-reasoning", "--families", family, "--level", "strict",
+            "--out", str(tmp_path),
             env={**clean_env(), "OPENAI_API_KEY": token},
         )  # fmt: skip
     assert code == 1, output
@@ -125,24 +126,25 @@ def test_a_failure_is_shrunk_to_a_small_request(tmp_path: Path) -> None:
 def test_families_without_a_model_or_route_are_skipped(tmp_path: Path) -> None:
     with running_mock() as root:
         code, output = contract(
-            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat,embeddings,auth",
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat,reasoning,auth",
             "--out", str(tmp_path), env=clean_env(),
         )  # fmt: skip
     assert code == 0, output
     families = report(tmp_path)["families"]
     assert (
-        families["embeddings"]["status"] == "skipped"
-        and "--embedding-model" in families["embeddings"]["reason"]
+        families["reasoning"]["status"] == "skipped"
+        and "--reasoning-model" in families["reasoning"]["reason"]
     )
     assert families["auth"]["status"] == "skipped"
     assert "skipped" in output
 
 
 def test_an_unserved_family_is_skipped_not_failed(tmp_path: Path) -> None:
+    # The pre-flight probes the chat model; the embeddings route then answers 404 to every request.
     with running_mock() as root:
         code, output = contract(
             "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "no-such-model",
-            "--families", "embeddings", "--out", str(tmp_path), env=clean_env(),
+            "--families", "chat,embeddings", "--out", str(tmp_path), env=clean_env(),
         )  # fmt: skip
     assert code == 0, output
     embeddings = report(tmp_path)["families"]["embeddings"]
@@ -196,7 +198,7 @@ def test_a_token_rejected_everywhere_exits_2(tmp_path: Path) -> None:
             env={**clean_env(), "OPENAI_API_KEY": "wrong-token-456"},
         )  # fmt: skip
     assert code == 2
-    assert "authentication rejected on every request" in output
+    assert "authentication rejected ($OPENAI_API_KEY): GET /models answered 401" in output
     assert "wrong-token-456" not in output
 
 
@@ -242,10 +244,10 @@ def test_a_spent_budget_keeps_what_came_back(tmp_path: Path) -> None:
     assert code == 0, output
     data = report(tmp_path)
     assert data["partial"] and "--max-requests 8" in data["stop_reason"]
-    assert data["requests"] == 8  # the reachability probe counts too
+    assert data["requests"] == 10  # the two pre-flight requests count too, though not against the budget
     chat = data["families"]["chat"]
-    assert chat["requests"] == 7 and chat["reason"].startswith("cut short")
-    assert chat["checks"]["schema.response"]["passed"] == 7
+    assert chat["requests"] == 8 and chat["reason"].startswith("cut short")
+    assert chat["checks"]["schema.response"]["passed"] == 8
     assert "stream" not in data["families"]
 
 

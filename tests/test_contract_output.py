@@ -42,18 +42,29 @@ def test_contract_json_counts_failures_and_redacts(tmp_path):
     assert SECRET not in text
     data = orjson.loads(text)
     assert data["verdict"] == "failed"
-    assert data["totals"] == {"passed": 1, "failed": 1, "evaluations": 6, "families_skipped": 1}
-    assert data["families"]["chat"]["checks"]["chat.usage_total"] == {"passed": 1, "failed": 2}
+    assert data["totals"] == {
+        "passed": 1,
+        "failed": 1,
+        "warned": 0,
+        "evaluations": 6,
+        "failure_groups": 1,
+        "known_groups": 0,
+        "warning_groups": 0,
+        "unsupported": [],
+        "families_skipped": 1,
+    }
+    assert data["families"]["chat"]["checks"]["chat.usage_total"] == {"passed": 1, "failed": 2, "warned": 0}
     assert data["families"]["chat"]["failures"][0]["path"] == "$.usage.total_tokens"
     assert data["families"]["embeddings"]["status"] == "skipped"
 
 
-def test_junit_has_a_case_per_check_and_a_skipped_family(tmp_path):
+def test_junit_has_a_case_per_check_or_failure_group_and_a_skipped_family(tmp_path):
     path = write_junit(sample_result(), tmp_path / "junit.xml", [SECRET])
     root = ET.parse(path).getroot()
     chat = root.find("testsuite[@name='chat']")
     assert chat.get("tests") == "2" and chat.get("failures") == "1"
-    failure = chat.find("testcase[@name='chat.usage_total']/failure")
+    (case,) = [c for c in chat.findall("testcase") if c.get("name").startswith("chat.usage_total ")]
+    failure = case.find("failure")
     assert "$.usage.total_tokens" in failure.get("message")
     assert "OPENAI_API_KEY" in failure.text
     assert root.find("testsuite[@name='embeddings']/testcase/skipped").get("message").startswith("no model")

@@ -29,6 +29,7 @@ OPTIONS = dict(
     seed=0,
     timeout=30.0,
     max_requests=1000,
+    max_error_rate=0.05,
     slo="",
     num_users=4,
     spawn_rate=4.0,

@@ -125,6 +125,8 @@ def test_error_kinds_contract_violations_and_a_secret_token(tmp_path: Path, mock
         out,
         "--base-url",
         url + "/v1",
+        "--model",
+        "mock-chat",
         "--users",
         "4",
         "--duration",
@@ -152,7 +154,8 @@ def test_error_kinds_contract_violations_and_a_secret_token(tmp_path: Path, mock
     assert token not in everything
 
 
-def test_a_wrong_token_is_an_http_error_kind(tmp_path: Path, mock_proc) -> None:
+def test_a_wrong_token_stops_the_run_before_any_load(tmp_path: Path, mock_proc) -> None:
+    # It used to run to the end with every request a 401 (error kind http_401), and exit 0.
     url = mock_proc("output_tokens: {min: 4, max: 4}\n", token="sk-right")
     out = tmp_path / "run"
     done = servecheck_load(
@@ -167,8 +170,9 @@ def test_a_wrong_token_is_an_http_error_kind(tmp_path: Path, mock_proc) -> None:
         "MY_TOKEN",
         env=load_env(MY_TOKEN="sk-wrong"),
     )
-    assert done.returncode == 0
-    assert set(results(out)["errors_by_kind"]) == {"http_401"}
+    assert done.returncode == 2
+    assert "authentication rejected ($MY_TOKEN): GET /models answered 401" in done.stderr
+    assert "sk-wrong" not in done.stdout + done.stderr and not (out / "load.json").exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])

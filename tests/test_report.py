@@ -130,7 +130,7 @@ def test_the_load_markdown_gives_key_percentiles_and_slo_verdicts(load_run: Path
     code, _ = invoke("report", str(load_run), "--format", "md", "--output", str(tmp_path / "s.md"))
     md = (tmp_path / "s.md").read_text()
     p95 = json.loads((load_run / "load.json").read_text())["metrics"]["ttft_ms"]["p95"]
-    assert code == 0 and "❌ Load: SLOs failed" in md
+    assert code == 0 and "❌ Load: failed (SLOs failed)" in md and "- ❌ SLO failed: p95_ttft_ms&lt;=1" in md
     assert re.search(r"\| TTFT \(ms\) \| [\d.]+ \| [\d.]+ \| " + f"{p95:.1f}", md)
     assert "❌ SLO `p95_ttft_ms<=1`" in md and "✅ SLO `error_rate<=0.5`" in md
 

@@ -62,7 +62,7 @@ def fake_run(base: Path, name: str, kind: str, started: str, result: dict | None
 
 def test_runs_are_listed_newest_first_with_verdict_and_partial(tmp_path: Path) -> None:
     fake_run(tmp_path, "a", "contract", "2026-01-01T10:00:00+00:00", {"verdict": "failed", "partial": False})
-    fake_run(tmp_path, "b", "load", "2026-01-02T10:00:00+00:00", {"slo_passed": True, "partial": True})
+    fake_run(tmp_path, "b", "load", "2026-01-02T10:00:00+00:00", {"verdict": "passed", "partial": True})
     fake_run(tmp_path, "c", "load", "2026-01-03T10:00:00+00:00", None)  # killed: no load.json
     (tmp_path / "not-a-run").mkdir()
     runs = list_runs(tmp_path)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from harness.client import TargetClient, TargetUnreachable
 from harness.load.runner import LOOPBACK_ONLY_ENV
+from harness.preflight import preflight
 from harness.targets import ConfigError
 from mock_server import auth, server
 from mock_server.app import create_app
@@ -201,7 +202,7 @@ def test_client_exceptions_do_not_carry_the_token() -> None:
         TargetClient(url, TOKEN, "OPENAI_API_KEY", timeout=2) as client,
         pytest.raises(TargetUnreachable) as caught,
     ):
-        client.probe()
+        preflight(client, "openai", {"chat": "m"})
     assert_no_secret("exception", f"{caught.value} {caught.value!r} {caught.value.args}")
     with pytest.raises(ConfigError) as bad:
         TargetClient("http://127.0.0.1:1/v1", TOKEN + "\n", "OPENAI_API_KEY")
@@ -249,7 +250,7 @@ def test_load_against_an_echoing_endpoint_writes_no_token(tmp_path: Path, echo_u
     out = tmp_path / "run"
     done = run(*LOAD_ARGS, "--base-url", echo_url + "/v1", "--token-env", "MY_SERVING_KEY", "--out", str(out),
                environ=env(MY_SERVING_KEY=TOKEN))  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # every answer is a 500: a failed run
     results = orjson.loads((out / "load.json").read_bytes())
     assert set(results["errors_by_kind"]) == {"http_500"}  # every request was answered with the echo
     scan(done.stdout, done.stderr, dirs=(out,))

@@ -14,6 +14,12 @@ REFUSED = (401, 403)
     "auth.status",
     "a request with a missing or wrong token is refused with 401 or 403",
     applies=lambda ex: ex.expect == "unauthorized",
+    level="spec",
+    why="A missing or wrong token is refused with 401 (or 403).",
+    breaks=(
+        "credential refresh logic (databricks-sdk re-authenticates on 401) and anyone relying on the "
+        "endpoint being private"
+    ),
 )
 def status(ex: Exchange) -> None:
     if ex.response.error or ex.response.status not in REFUSED:
@@ -26,6 +32,12 @@ def status(ex: Exchange) -> None:
     "auth.envelope",
     "the 401/403 refusing a request carries a well-formed error envelope",
     applies=lambda ex: ex.expect == "unauthorized" and ex.response.status in REFUSED,
+    level="compat",
+    why="The refusal carries an error envelope that says what is wrong.",
+    breaks=(
+        "the openai SDK's AuthenticationError message, databricks-sdk's PermissionDenied/Unauthenticated "
+        "mapping (it crashes on some bodies)"
+    ),
 )
 def envelope(ex: Exchange) -> None:
     require_envelope(ex)

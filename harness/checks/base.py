@@ -21,26 +21,63 @@ class CheckFailed(Exception):
         self.path = path
 
 
+# What a check's rule rests on, strongest first: `spec`, the OpenAI API reference or Databricks'
+# documentation says so; `compat`, what OpenAI's and Databricks' own servers do and clients rely on
+# though the reference leaves it open; `strict`, good practice. `--level` picks which fail a run.
+LEVELS = ("spec", "compat", "strict")
+DEFAULT_LEVEL = "compat"
+
+
+def enforced(level: str, chosen: str) -> bool:
+    """Whether a failure of a check at `level` fails a run held to `chosen` (else it is a warning)."""
+    return LEVELS.index(level) <= LEVELS.index(chosen)
+
+
 @dataclass(frozen=True)
 class Check:
     name: str  # "<group>.<what>", e.g. "stream.done"
-    description: str  # one line, shown by `servecheck checks list`
+    description: str  # one line, shown by `servecheck checks list`: the rule
     run: Callable[[Exchange], None]
     applies: Callable[[Exchange], bool]
+    level: str  # one of LEVELS
+    why: str  # why the rule matters (`servecheck explain`)
+    breaks: str  # which clients break when it is broken
+
+    @property
+    def code(self) -> str:
+        """The stable code of the check's failures: "stream.done" -> "SC-STREAM-DONE"."""
+        return code_of(self.name)
+
+
+def code_of(name: str) -> str:
+    return "SC-" + name.upper().replace(".", "-").replace("_", "-")
 
 
 CATALOGUE: dict[str, Check] = {}
 
 
 def check(
-    name: str, description: str, applies: Callable[[Exchange], bool] = lambda ex: True
+    name: str,
+    description: str,
+    applies: Callable[[Exchange], bool] = lambda ex: True,
+    *,
+    level: str,
+    why: str,
+    breaks: str,
 ) -> Callable[[Callable[[Exchange], None]], Callable[[Exchange], None]]:
     """Register the decorated function in the catalogue under `name`."""
+    if level not in LEVELS:
+        raise ValueError(f"check {name!r}: level must be one of {', '.join(LEVELS)}")
 
     def register(func: Callable[[Exchange], None]) -> Callable[[Exchange], None]:
         if name in CATALOGUE:
             raise ValueError(f"check {name!r} registered twice")
-        CATALOGUE[name] = Check(name, description, func, applies)
+        CATALOGUE[name] = Check(name, description, func, applies, level, why, breaks)
         return func
 
     return register
+
+
+def by_code(code: str) -> Check | None:
+    """The check whose failures carry `code` (case-insensitive), None for an unknown code."""
+    return next((c for c in CATALOGUE.values() if c.code == code.strip().upper()), None)

@@ -53,6 +53,12 @@ def _has_output(ex: Exchange, choice: dict[str, Any]) -> bool:
     "chat.usage",
     "usage.total_tokens = prompt_tokens + completion_tokens, and completion_tokens >= 1 when there is output",
     applies=lambda ex: (doc := completion(ex)) is not None and usage_counts(doc) is not None,
+    level="spec",
+    why=(
+        "usage is what billing, quotas and token dashboards read; total_tokens is defined as prompt + "
+        "completion."
+    ),
+    breaks="cost tracking in LiteLLM, LangChain callbacks, MLflow tracing and any metering proxy",
 )
 def usage(ex: Exchange) -> None:
     doc = _doc(ex)
@@ -87,6 +93,9 @@ def expected_choices(ex: Exchange) -> int:
     "chat.choices",
     "as many choices as n asked for (times the prompts of a completions batch), indexed 0..n-1 once each",
     applies=_has_choices,
+    level="spec",
+    why="n asks for n alternatives, each with its index: clients address choices by index.",
+    breaks="code reading choices[i] for i < n (the openai SDK returns what came; callers index out of range)",
 )
 def choice_count(ex: Exchange) -> None:
     items = _doc(ex)["choices"]
@@ -112,6 +121,9 @@ def choice_count(ex: Exchange) -> None:
     "chat.finish_reason",
     "every choice has a finish_reason; 'tool_calls' only when tools were offered and the message calls one",
     applies=_has_choices,
+    level="spec",
+    why="finish_reason says why generation stopped; 'tool_calls' tells an agent loop to run tools.",
+    breaks="agent loops (LangChain, the openai Agents SDK) that branch on finish_reason",
 )
 def finish_reason(ex: Exchange) -> None:
     body = request_body(ex)
@@ -151,6 +163,12 @@ def token_limit(ex: Exchange) -> int | None:
     " and limit x cut choices <= completion_tokens <= limit x choices",
     # A completions request without max_tokens still has a server default (16 on OpenAI): unknown here.
     applies=lambda ex: _has_choices(ex) and (ex.family != "completions" or token_limit(ex) is not None),
+    level="compat",
+    why=(
+        "OpenAI's servers say 'length' exactly when max_tokens cut the output; clients retry or continue "
+        "on it."
+    ),
+    breaks="continuation and truncation handling in LangChain, LlamaIndex and hand-written retry loops",
 )
 def length(ex: Exchange) -> None:
     doc = _doc(ex)
@@ -195,6 +213,9 @@ def stop_sequences(ex: Exchange) -> list[str]:
     "no stop sequence appears in the generated text",
     # With completions `echo` the prompt is part of the text and may hold a stop sequence.
     applies=lambda ex: _has_choices(ex) and bool(stop_sequences(ex)) and not request_body(ex).get("echo"),
+    level="spec",
+    why="The reference says the returned text does not contain the stop sequence.",
+    breaks="parsers that rely on stop sequences to end structured output (ReAct agents, few-shot templates)",
 )
 def stop(ex: Exchange) -> None:
     sequences = stop_sequences(ex)
@@ -213,6 +234,11 @@ def stop(ex: Exchange) -> None:
     "chat.identity",
     "id and model are non-empty strings; created is plausible Unix seconds (after 2020, not ahead of now)",
     applies=_has_completion,
+    level="compat",
+    why="id and model identify an answer in logs and traces; created is Unix seconds.",
+    breaks=(
+        "tracing and caching layers (MLflow tracing, LangSmith, LiteLLM's logging) keyed by id and created"
+    ),
 )
 def identity(ex: Exchange) -> None:
     doc = _doc(ex)

@@ -72,6 +72,12 @@ def _vectors(ex: Exchange) -> list[tuple[int, dict[str, Any], tuple[float, ...]]
     "embeddings.count",
     "one embedding per input, in input order (data[i].index == i)",
     applies=lambda ex: _embeddings_answered(ex) and bool(inputs(ex)),
+    level="spec",
+    why="One embedding per input, data[i].index == i: clients zip inputs with vectors by position.",
+    breaks=(
+        "vector-store ingestion (LangChain OpenAIEmbeddings, LlamaIndex) that pairs texts and vectors by "
+        "index"
+    ),
 )
 def count(ex: Exchange) -> None:
     expected = len(inputs(ex))
@@ -91,6 +97,12 @@ def count(ex: Exchange) -> None:
     "embeddings are float arrays by default and with encoding_format 'float', base64 little-endian float32"
     " strings with 'base64'",
     applies=_embeddings_answered,
+    level="spec",
+    why=(
+        "float arrays by default, base64 float32 with encoding_format 'base64' (the openai SDK asks for "
+        "base64 and decodes it)."
+    ),
+    breaks="the openai SDK's embeddings.create (requests base64 and decodes float32), numpy-based clients",
 )
 def encoding(ex: Exchange) -> None:
     fmt = request_body(ex).get("encoding_format") or "float"
@@ -114,6 +126,9 @@ def encoding(ex: Exchange) -> None:
     "embeddings.dimensions",
     "every vector has the same length, equal to `dimensions` when the request sets it",
     applies=lambda ex: _embeddings_answered(ex) and bool(_vectors(ex)),
+    level="spec",
+    why="dimensions shortens every vector to that length; a vector store's index has one fixed width.",
+    breaks="vector stores (pgvector, FAISS, Databricks Vector Search) that reject vectors of the wrong width",
 )
 def dimensions(ex: Exchange) -> None:
     found = _vectors(ex)
@@ -144,6 +159,9 @@ def _repeats(ex: Exchange) -> list[list[int]]:
     "embeddings.repeat",
     f"the same input given twice in a request gets the same vector (within {REPEAT_TOLERANCE:g})",
     applies=lambda ex: _embeddings_answered(ex) and bool(_repeats(ex)),
+    level="strict",
+    why="The same text in one request should get the same vector; caches and deduplication assume it.",
+    breaks="embedding caches and deduplication (good practice; servers may differ in the last bits)",
 )
 def repeat(ex: Exchange) -> None:
     by_index = {integer(item.get("index")): (position, values) for position, item, values in _vectors(ex)}

@@ -32,6 +32,15 @@ def note_suffix(ex: Exchange) -> str:
     "negative.status",
     "an invalid request is rejected with a 4xx: not accepted (2xx), not a server error (5xx)",
     applies=lambda ex: ex.expect == "client_error",
+    level="compat",
+    why=(
+        "OpenAI's and Databricks' servers reject an invalid request with a 4xx; a 2xx means the error was"
+        " silently ignored, a 5xx that the server broke."
+    ),
+    breaks=(
+        "retry logic: clients retry 5xx (the openai SDK retries twice) and never retry 4xx; a silently "
+        "accepted bad parameter hides a client bug"
+    ),
 )
 def status(ex: Exchange) -> None:
     code = ex.response.status
@@ -45,6 +54,15 @@ def status(ex: Exchange) -> None:
     "negative.envelope",
     "the 4xx answering an invalid request carries a well-formed error envelope",
     applies=lambda ex: ex.expect == "client_error" and 400 <= ex.response.status < 500,
+    level="spec",
+    why=(
+        'Errors carry {"error": {"message", "type", "param", "code"}} (Databricks: {"error_code", '
+        '"message"}).'
+    ),
+    breaks=(
+        "the openai SDK builds its exception message from error.message; databricks-sdk and MLflow read "
+        "error_code (MLflow reports any other body as a 500)"
+    ),
 )
 def envelope(ex: Exchange) -> None:
     require_envelope(ex)

@@ -48,6 +48,14 @@ def _blocks(ex: Exchange, content: list[Any], path: str, needs_answer: bool) -> 
     "a reasoning model's message has reasoning (Databricks reasoning blocks with summary text, or"
     " reasoning_content) and an answer (a text block, or the content string)",
     applies=lambda ex: ex.family == "reasoning" and bool(choices(chat_completion(ex) or {})),
+    level="compat",
+    why=(
+        "Databricks documents reasoning answers as content blocks (reasoning with summary text, then "
+        "text); vLLM as reasoning_content."
+    ),
+    breaks=(
+        "MLflow and Databricks clients that read the reasoning blocks; UIs that show the reasoning summary"
+    ),
 )
 def content(ex: Exchange) -> None:
     for position, choice in choices(chat_completion(ex) or {}):

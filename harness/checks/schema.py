@@ -38,6 +38,15 @@ def _applies(ex: Exchange) -> bool:
     "schema.response",
     "a 2xx body validates against its family's response schema (each chunk against the chunk schema)",
     applies=_applies,
+    level="spec",
+    why=(
+        "The response schemas are the OpenAI API reference's: a missing or mistyped field is a field a "
+        "client reads and does not get."
+    ),
+    breaks=(
+        "typed clients: the openai SDK's pydantic models (fields read as None or raise), LangChain's "
+        "message conversion, MLflow's response parsing"
+    ),
 )
 def response(ex: Exchange) -> None:
     if not ex.request.stream:

@@ -45,6 +45,15 @@ def _choices(ex: Exchange) -> list[tuple[int, int, int, dict[str, Any]]]:
     "stream.framing",
     "the raw body is well-formed SSE (comments and CRLF line ends are fine)",
     applies=streamed,
+    level="spec",
+    why=(
+        "Server-sent events: data: lines ending in a blank line. A client that cannot frame events reads "
+        "nothing."
+    ),
+    breaks=(
+        "every SSE reader: the openai SDK's stream, MLflow predict_stream (rejects any line but data:), "
+        "httpx-sse"
+    ),
 )
 def framing(ex: Exchange) -> None:
     problems = parse_sse(ex.response.body).problems
@@ -53,7 +62,14 @@ def framing(ex: Exchange) -> None:
         raise CheckFailed(f"expected well-formed SSE, got: {'; '.join(problems[:SHOWN])}{more}")
 
 
-@check("stream.done", "the stream ends with a data: [DONE] event, and has it nowhere else", applies=streamed)
+@check(
+    "stream.done",
+    "the stream ends with a data: [DONE] event, and has it nowhere else",
+    applies=streamed,
+    level="spec",
+    why="The stream ends with data: [DONE]; without it a client cannot tell the end from a cut connection.",
+    breaks="the openai SDK and LangChain treat a missing [DONE] as a broken stream or hang until timeout",
+)
 def done(ex: Exchange) -> None:
     events = ex.response.events or []
     if not events:
@@ -71,7 +87,14 @@ def done(ex: Exchange) -> None:
         )
 
 
-@check("stream.identity", "every chunk carries the same id and the same created", applies=streamed)
+@check(
+    "stream.identity",
+    "every chunk carries the same id and the same created",
+    applies=streamed,
+    level="compat",
+    why="One stream is one completion: one id and one created across its chunks.",
+    breaks="stream accumulators keyed by id (LangChain's chunk merging, LiteLLM's stream wrapper)",
+)
 def identity(ex: Exchange) -> None:
     for key in ("id", "created"):
         stated = [(i, chunk[key]) for i, chunk in chunks(ex) if key in chunk]
@@ -90,6 +113,11 @@ def identity(ex: Exchange) -> None:
     "stream.role",
     "the first delta of every choice has role 'assistant'",
     applies=lambda ex: streamed(ex) and ex.family in CHAT_FAMILIES,
+    level="compat",
+    why="OpenAI's first delta carries role 'assistant'; accumulators start the message from it.",
+    breaks=(
+        "hand-written accumulators and some LangChain versions that build the message from the first delta"
+    ),
 )
 def role(ex: Exchange) -> None:
     seen: set[int] = set()
@@ -106,7 +134,17 @@ def role(ex: Exchange) -> None:
             )
 
 
-@check("stream.finish_reason", "every choice gets exactly one non-null finish_reason", applies=streamed)
+@check(
+    "stream.finish_reason",
+    "every choice gets exactly one non-null finish_reason",
+    applies=streamed,
+    level="compat",
+    why="Exactly one finish_reason per choice marks its end; none or two leave the end undefined.",
+    breaks=(
+        "stream consumers that stop reading or dispatch tools on finish_reason (agents, the openai SDK's "
+        "ChatCompletionStreamState)"
+    ),
+)
 def finish_reason(ex: Exchange) -> None:
     finished: dict[int, str] = {}
     last_seen: dict[int, str] = {}  # where each choice last appeared, for the path of a missing reason
@@ -138,6 +176,14 @@ def _usage_requested(ex: Exchange) -> bool:
     "stream.usage",
     "with stream_options.include_usage, the last chunk before [DONE] has choices [] and the usage",
     applies=lambda ex: streamed(ex) and _usage_requested(ex),
+    level="spec",
+    why=(
+        "With stream_options.include_usage the reference promises a last chunk with empty choices and the"
+        " usage."
+    ),
+    breaks=(
+        "token accounting of streamed calls in LiteLLM, LangChain (stream_usage=True) and metering proxies"
+    ),
 )
 def usage(ex: Exchange) -> None:
     found = chunks(ex)
@@ -160,6 +206,12 @@ def usage(ex: Exchange) -> None:
     "stream.reassembled",
     "the chunks reassemble into a body valid against the plain response schema",
     applies=lambda ex: streamed(ex) and ex.family in GENERATION_FAMILIES,
+    level="compat",
+    why=(
+        "The chunks must add up to a valid completion: what a streaming client shows is what a plain call"
+        " returns."
+    ),
+    breaks="every streaming UI and the openai SDK's stream helpers (get_final_completion)",
 )
 def reassembled(ex: Exchange) -> None:
     name = RESPONSE_SCHEMAS[ex.family]

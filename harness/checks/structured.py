@@ -60,6 +60,9 @@ def _parsed(ex: Exchange, path: str, text: str | None) -> Any:
     "structured.json_schema",
     "with response_format json_schema, the content parses and validates against the requested schema",
     applies=lambda ex: response_format(ex)[0] == "json_schema" and bool(_answered_choices(ex)),
+    level="spec",
+    why="Structured outputs guarantee content valid against the requested json_schema.",
+    breaks="client.chat.completions.parse() in the openai SDK, LangChain with_structured_output, instructor",
 )
 def json_schema(ex: Exchange) -> None:
     schema = response_format(ex)[1]
@@ -76,6 +79,9 @@ def json_schema(ex: Exchange) -> None:
     "structured.json_object",
     "with response_format json_object, the content parses to a JSON object",
     applies=lambda ex: response_format(ex)[0] == "json_object" and bool(_answered_choices(ex)),
+    level="spec",
+    why="JSON mode guarantees content that parses to a JSON object.",
+    breaks="code that json.loads the content of a JSON-mode answer",
 )
 def json_object(ex: Exchange) -> None:
     for path, text in _answered_choices(ex):

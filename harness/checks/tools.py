@@ -73,6 +73,9 @@ def forced(ex: Exchange) -> str | None:
     "tool_choice is honoured: 'required' -> every choice calls a tool, a named function -> only that"
     " function, 'none' -> no calls",
     applies=lambda ex: chat_completion(ex) is not None and forced(ex) is not None,
+    level="spec",
+    why="tool_choice 'required' or a named function obliges the model to call it; 'none' forbids calls.",
+    breaks="agents and extraction code that force a tool call (LangChain with_structured_output, instructor)",
 )
 def choice_honoured(ex: Exchange) -> None:
     demand = forced(ex)
@@ -102,7 +105,12 @@ def choice_honoured(ex: Exchange) -> None:
 
 
 @check(
-    "tools.names", "every tool call names a function the request declared", applies=lambda ex: bool(calls(ex))
+    "tools.names",
+    "every tool call names a function the request declared",
+    applies=lambda ex: bool(calls(ex)),
+    level="spec",
+    why="A call may only name a function the request declared.",
+    breaks="agent loops that look the function up by name and fail on an unknown one",
 )
 def names(ex: Exchange) -> None:
     known = declared(ex)
@@ -129,6 +137,12 @@ def _judged(ex: Exchange) -> list[Call]:
     "tools.arguments",
     "tool call arguments are a JSON object valid against the declared function's parameters",
     applies=lambda ex: bool(_judged(ex)),
+    level="compat",
+    why="Arguments are JSON that the declared parameters schema accepts (guaranteed with strict: true).",
+    breaks=(
+        "tool dispatchers that json.loads the arguments and validate them (the openai SDK's parse "
+        "helpers, pydantic-based agents)"
+    ),
 )
 def arguments(ex: Exchange) -> None:
     known = declared(ex)

@@ -19,6 +19,12 @@ def _has_contract_body(ex: Exchange) -> bool:
     "transport.status",
     "a valid request gets a complete 2xx response",
     applies=lambda ex: ex.expect == "success",
+    level="spec",
+    why="The API reference answers every valid request with 200; anything else means the request was lost.",
+    breaks=(
+        "every client: the openai SDK raises APIStatusError, MLflow and databricks-sdk raise, LangChain "
+        "retries then fails"
+    ),
 )
 def status(ex: Exchange) -> None:
     response = ex.response
@@ -30,6 +36,12 @@ def status(ex: Exchange) -> None:
     "transport.content_type",
     "Content-Type is text/event-stream for a 2xx stream, application/json otherwise",
     applies=_has_contract_body,
+    level="spec",
+    why="Clients pick their parser from Content-Type: SSE for streams, JSON otherwise.",
+    breaks=(
+        "the openai SDK's stream reader (it parses only text/event-stream), httpx-based clients that call"
+        " .json(), LiteLLM"
+    ),
 )
 def content_type(ex: Exchange) -> None:
     stream = ex.request.stream and 200 <= ex.response.status < 300
@@ -43,6 +55,12 @@ def content_type(ex: Exchange) -> None:
     "transport.body_parses",
     "the JSON body parses; every SSE event's data but [DONE] parses as JSON",
     applies=_has_contract_body,
+    level="spec",
+    why="A body or event that is not JSON cannot be read at all.",
+    breaks=(
+        "every client: json.loads raises in the openai SDK, MLflow predict/predict_stream, "
+        "databricks-sdk, LangChain"
+    ),
 )
 def body_parses(ex: Exchange) -> None:
     if ex.response.events is None:

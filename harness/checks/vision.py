@@ -55,6 +55,12 @@ def _prompt_tokens(ex: Exchange) -> int | None:
     applies=lambda ex: (
         ex.family in CHAT_FAMILIES and text_only_floor(ex)[1] > 0 and _prompt_tokens(ex) is not None
     ),
+    level="compat",
+    why=(
+        "Image parts cost prompt tokens on OpenAI's and Databricks' servers; a server that bills nothing "
+        "likely ignored the image."
+    ),
+    breaks="cost tracking, and every user whose image was silently dropped",
 )
 def billed(ex: Exchange) -> None:
     text_only, images = text_only_floor(ex)

@@ -10,16 +10,19 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.client import TargetClient, TargetUnreachable
+from harness.checks.base import DEFAULT_LEVEL
+from harness.client import TargetUnreachable
+from harness.contract.baseline import compare, known_signatures, read_baseline
 from harness.contract.config import FAMILIES, ContractConfig, parse_families
 from harness.contract.engine import ContractEngine
-from harness.contract.target import open_target
+from harness.contract.target import connect
+from harness.features import FEATURES
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.output.console import print_summary, progress_bar
 from harness.output.contract_json import write_contract_json
 from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog
 from harness.output.junit import write_junit
-from harness.rundir import default_run_dir
+from harness.rundir import check_writable, default_run_dir
 from harness.runstore import RESULT_FILES, flags_of, write_run_json
 from harness.schemas import registry
 from harness.shapes import SHAPES_FILE, write_shapes_json
@@ -43,6 +46,9 @@ def contract(
         str | None,
         typer.Option(help="Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN)."),
     ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="The endpoint takes no token: skip the auth checks.")
+    ] = False,
     families: Annotated[str, typer.Option(help="Comma-separated families to test.")] = ",".join(FAMILIES),
     examples: Annotated[int, typer.Option(help="Generated requests per family.")] = 10,
     seed: Annotated[int | None, typer.Option(help="Hypothesis seed; the same seed reproduces a run.")] = None,
@@ -52,6 +58,21 @@ def contract(
     timeout: Annotated[
         float, typer.Option(help="Seconds a request (a whole stream included) may take.")
     ] = 30.0,
+    level: Annotated[
+        str, typer.Option(help="Checks that fail the run: spec, compat (spec + compat) or strict (all).")
+    ] = DEFAULT_LEVEL,
+    require: Annotated[
+        str,
+        typer.Option(
+            help=f"Optional features a clean refusal of fails ({', '.join(FEATURES)}).", metavar="F,..."
+        ),
+    ] = "",
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="Known failures (a contract.json or `servecheck baseline` file): only new ones fail."
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default reports/runs/<time>-contract-<host>).")
     ] = None,
@@ -68,6 +89,7 @@ def contract(
         embedding_model=embedding_model,
         reasoning_model=reasoning_model,
         token_env=token_env,
+        no_auth=no_auth,
         families=parse_families(families),
         examples=examples,
         seed=random.randrange(2**32) if seed is None else seed,
@@ -75,6 +97,9 @@ def contract(
         rate=rate,
         concurrency=concurrency,
         timeout=timeout,
+        level=level,
+        require=parse_families(require),
+        baseline=baseline,
         out=out,
         junit=junit,
     )
@@ -92,33 +117,37 @@ def contract(
 
 
 def _run(config: ContractConfig, console: Console) -> int:
-    with open_target(config) as target:
-        with TargetClient(  # refuses, as a ConfigError, a token no header can carry
-            target.base_url,
-            target.token,
-            target.token_env,
-            api=target.api,
-            timeout=config.timeout,
-            rate=config.rate,
-            max_requests=config.max_requests,
-        ) as client:
-            where = "the embedded mock" if target.embedded else target.base_url
-            console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
-            client.probe()
-            secrets = [target.token] if target.token else []
-            run_dir = config.out or default_run_dir("contract", target.base_url)
-            write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
-            with FindingsLog(run_dir / FINDINGS_FILE, secrets) as findings, progress_bar(console) as progress:
-                findings.start(target.describe(), config.seed, registry().fingerprint())
-                result = ContractEngine(config, target, client).run(progress, findings.family)
-                findings.end(result)
-        write_contract_json(result, run_dir / RESULT_FILES["contract"], secrets)
-        write_shapes_json({n: f.shapes for n, f in result.families.items()}, run_dir / SHAPES_FILE)
-        write_junit(result, run_dir / "junit.xml", secrets)
-        if config.junit:
-            write_junit(result, config.junit, secrets)
+    if config.out:
+        check_writable(config.out, "--out", folder=True)
+    if config.junit:
+        check_writable(config.junit, "--junit", folder=False)
+    known = read_baseline(config.baseline) if config.baseline else None
+    with connect(config) as (target, client, found):
+        where = "the embedded mock" if target.embedded else target.base_url
+        console.print(f"servecheck contract: {where} ({target.api}), seed {config.seed}")
+        if found.discovered:
+            picked = ", ".join(f"{kind} {found.models[kind]}" for kind in found.discovered)
+            console.print(f"models discovered from the target's list: {picked}")
+        secrets = [target.token] if target.token else []
+        run_dir = config.out or default_run_dir("contract", target.base_url)
+        write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
+        with FindingsLog(run_dir / FINDINGS_FILE, secrets) as findings, progress_bar(console) as progress:
+            findings.start(target.describe(), config.seed, registry().fingerprint())
+            engine = ContractEngine(config, target, client, known_signatures(known) if known else frozenset())
+            result = engine.run(progress, findings.family)
+            if config.baseline:
+                result.baseline = compare(result, engine.known, config.baseline)
+            findings.end(result)
+    write_contract_json(result, run_dir / RESULT_FILES["contract"], secrets)
+    write_shapes_json({n: f.shapes for n, f in result.families.items()}, run_dir / SHAPES_FILE)
+    write_junit(result, run_dir / "junit.xml", secrets)
+    if config.junit:
+        write_junit(result, config.junit, secrets)
     print_summary(console, result)
     console.print(f"results: {run_dir / RESULT_FILES['contract']}")
     if result.signal:
         return EXIT_CODES[result.signal]
+    if result.verdict == "untested" and not result.partial:
+        print(f"servecheck contract: error: nothing was tested ({result.skip_reasons()})", file=sys.stderr)
+        return 2
     return 1 if result.failed else 0

@@ -1,7 +1,8 @@
 """`servecheck load`: benchmark an endpoint (or the embedded mock) with Locust and judge SLOs.
 
-Exit codes: 0 done, 1 an SLO failed, 2 a usage or configuration error, 130 stopped by Ctrl-C
-(SIGINT) and 143 by SIGTERM, with the partial results written when there were any.
+Exit codes: 0 passed, 1 failed (no request succeeded, the error rate over --max-error-rate, or an
+SLO failed), 2 a usage or configuration error (the target failed the pre-flight), 130 stopped by
+Ctrl-C (SIGINT) and 143 by SIGTERM, with the partial results written when there were any.
 """
 
 from __future__ import annotations
@@ -13,14 +14,22 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from harness.client import TargetUnreachable
 from harness.interrupt import EXIT_CODES, signal_name
 from harness.load.console import live_progress, print_results
-from harness.load.options import DEFAULT_INPUT_TOKENS, DEFAULT_MAX_REQUESTS, DEFAULT_OUTPUT_TOKENS
+from harness.load.options import (
+    DEFAULT_INPUT_TOKENS,
+    DEFAULT_MAX_ERROR_RATE,
+    DEFAULT_MAX_REQUESTS,
+    DEFAULT_OUTPUT_TOKENS,
+)
 from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
 from harness.load.shapes import SHAPES
+from harness.preflight import Preflight
 from harness.redact import safe_url
-from harness.rundir import default_run_dir
+from harness.rundir import check_writable, default_run_dir
 from harness.runstore import flags_of, write_run_json
 from harness.targets import ConfigError, live_base_url
 
@@ -35,9 +44,12 @@ def load(
     ] = None,
     api: Annotated[str, typer.Option(help="openai or databricks")] = "openai",
     model: Annotated[
-        str, typer.Option(help="Chat/completions model (Databricks: endpoint name).")
-    ] = "mock-chat",
-    embedding_model: Annotated[str, typer.Option(help="Embeddings model or endpoint.")] = "mock-embed",
+        str | None,
+        typer.Option(help="Chat/completions model (Databricks: endpoint name). Default: discovered."),
+    ] = None,
+    embedding_model: Annotated[
+        str | None, typer.Option(help="Embeddings model or endpoint. Default: discovered.")
+    ] = None,
     token_env: Annotated[
         str | None,
         typer.Option(help="Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN)."),
@@ -71,6 +83,9 @@ def load(
     max_requests: Annotated[
         int, typer.Option(help="Stop sending after this many requests.")
     ] = DEFAULT_MAX_REQUESTS,
+    max_error_rate: Annotated[
+        str, typer.Option(help="Error budget: a run with more failed requests fails (5%, 0.05).")
+    ] = f"{DEFAULT_MAX_ERROR_RATE:.0%}",
     out: Annotated[
         Path | None, typer.Option(help="Run folder (default reports/runs/<time>-load-<target>).")
     ] = None,
@@ -101,11 +116,12 @@ def load(
             batch_size=batch_size,
             timeout=timeout,
             max_requests=max_requests,
+            max_error_rate=parse_rate(max_error_rate, "--max-error-rate"),
             out=out,
         )
         config.validate()
         code = _run(config, console)
-    except (ConfigError, LoadFailed) as exc:
+    except (ConfigError, LoadFailed, TargetUnreachable) as exc:
         print(f"servecheck load: error: {exc}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt as stop:  # before Locust ran, or a second signal while it was stopping
@@ -114,8 +130,21 @@ def load(
     raise typer.Exit(code)
 
 
+def parse_rate(text: str, flag: str) -> float:
+    """A share as "5%" or "0.05"; ConfigError otherwise."""
+    try:
+        value = float(text[:-1]) / 100 if text.strip().endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r}: give a share such as 5% or 0.05") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{flag} {text!r}: must be between 0% and 100%")
+    return value
+
+
 def _run(config: LoadConfig, console: Console) -> int:
     url = live_base_url(config.base_url, config.api)
+    if config.out:
+        check_writable(config.out, "--out", folder=True)
     run_dir = config.out or default_run_dir("load", url or "embedded-mock")
     models = {"chat": config.model, "embedding": config.embedding_model}
     target = {"base_url": url, "api": config.api, "embedded_mock": url is None, "models": models}
@@ -128,10 +157,18 @@ def _run(config: LoadConfig, console: Console) -> int:
     )
     if url and not os.environ.get(config.token_var):
         console.print(f"[yellow]warning: ${config.token_var} is empty: requests go without a token[/]")
+
+    def discovered(found: Preflight) -> None:
+        if found.discovered:
+            picked = ", ".join(f"{kind} {found.models[kind]}" for kind in found.discovered)
+            console.print(f"models discovered from the target's list: {picked}")
+
     with live_progress(console, config.duration_s) as show:
-        results = run_load(config, run_dir, show)
+        results = run_load(config, run_dir, show, discovered)
     print_results(console, results)
     console.print(f"results: {run_dir / 'load.json'} (Locust CSV: {run_dir / 'locust_stats.csv'})")
     if results["signal"]:
         return EXIT_CODES[results["signal"]]
-    return 0 if results["slo_passed"] else 1
+    for reason in results["verdict_reasons"]:
+        console.print(f"[bold red]FAILED[/]: {escape(reason)}")
+    return 0 if results["verdict"] == "passed" else 1

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from typing import Annotated, NoReturn
 
 import typer
 
+from harness.features import FEATURES
 from mock_server.defects import DEFECTS, check_defects
 from mock_server.faults import FAULTS, FaultError, check_faults
 
@@ -30,6 +32,14 @@ def mock(
     defect: Annotated[
         list[str] | None,
         typer.Option(help="Break the contract on purpose (repeatable): " + ", ".join(DEFECTS) + "."),
+    ] = None,
+    decline: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Refuse an optional feature with a clean 400 naming its parameter (repeatable): "
+            + ", ".join(FEATURES)
+            + "."
+        ),
     ] = None,
     fault: Annotated[
         list[str] | None,
@@ -62,6 +72,11 @@ def mock(
         loaded = load_profile(profile)
     except ProfileError as exc:
         _fail(str(exc))
+    if decline:
+        try:
+            loaded = replace(loaded, declines=tuple(sorted({*loaded.declines, *decline})))
+        except ValueError as exc:
+            _fail(str(exc))
     defects = sorted({*loaded.defects, *(defect or ())})
 
     def announce(url: str) -> None:
@@ -75,6 +90,8 @@ def mock(
         ]
         if defects:
             lines.append(f"  defects:         {', '.join(defects)}")
+        if loaded.declines:
+            lines.append(f"  declines:        {', '.join(loaded.declines)}")
         if fault:
             lines.append(f"  faults:          {', '.join(fault)} on {fault_share:.0%} of POSTs")
         typer.echo("\n".join([*lines, "Ctrl-C to stop."]))

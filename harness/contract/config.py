@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.checks.base import DEFAULT_LEVEL, LEVELS
+from harness.features import FEATURES
 from harness.generate.cases import FAMILIES as GENERATED_FAMILIES
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
@@ -19,6 +21,7 @@ class ContractConfig:
     embedding_model: str | None = None
     reasoning_model: str | None = None
     token_env: str | None = None  # None: OPENAI_API_KEY or DATABRICKS_TOKEN by api
+    no_auth: bool = False  # the endpoint takes no token (vLLM's OPENAI_API_KEY=EMPTY): no auth checks
     families: tuple[str, ...] = FAMILIES
     examples: int = 10
     seed: int = 0
@@ -27,6 +30,9 @@ class ContractConfig:
     concurrency: int = 4
     timeout: float = 30.0
     shrink: bool = True
+    level: str = DEFAULT_LEVEL  # checks at this level or stronger fail the run; weaker ones warn
+    require: tuple[str, ...] = ()  # optional features whose clean refusal is a failure, not UNSUPPORTED
+    baseline: Path | None = None  # known failure groups: only new ones fail the run
     out: Path | None = None
     junit: Path | None = None
 
@@ -47,6 +53,11 @@ class ContractConfig:
             raise ConfigError("--max-requests must be at least 1")
         if self.timeout <= 0:
             raise ConfigError("--timeout must be positive")
+        if self.level not in LEVELS:
+            raise ConfigError(f"--level must be one of {', '.join(LEVELS)}, not {self.level!r}")
+        unknown = [f for f in self.require if f not in FEATURES]
+        if unknown:
+            raise ConfigError(f"--require: unknown feature {unknown[0]!r}; choose from {', '.join(FEATURES)}")
 
     @property
     def token_var(self) -> str:

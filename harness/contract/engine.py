@@ -1,7 +1,8 @@
 """The contract engine: for each family, draw cases, send them, run the checks, shrink what failed.
 
-Events flow out through `Listener` callbacks (progress bars, logs); the result is plain data that the
-writers in harness/output/ render.
+Progress and each judged family flow out through two callbacks (progress bars, findings.jsonl); the
+result is plain data that the writers in harness/output/ render. Every distinct deviation is a failure
+group of its own (harness/contract/groups.py), each shrunk within its own budget.
 """
 
 from __future__ import annotations
@@ -13,14 +14,18 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from harness.checks import run_checks
+from harness.checks import CATALOGUE, run_checks
+from harness.checks.base import enforced
 from harness.client import BudgetExhausted, TargetClient
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
-from harness.contract.results import ContractResult, Failure, FamilyResult
+from harness.contract.groups import signature
+from harness.contract.results import ContractResult, Failure, FamilyResult, Unsupported
 from harness.contract.target import Target
 from harness.curl import curl_command
+from harness.envelopes import envelope_message
 from harness.exchange import Exchange, Request
+from harness.features import declined_feature
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.interrupt import signal_name
 from harness.routes import path_for
@@ -29,7 +34,8 @@ from harness.shapes import observe_exchange
 from harness.targets import ConfigError
 
 EXCERPT_BYTES = 2000
-SHRINK_BUDGET = 40  # extra requests one failing check may spend on shrinking
+SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
+SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their first example
 
 
 @dataclass(frozen=True)
@@ -46,21 +52,44 @@ def _spread(mutations: list[st.SearchStrategy[Case]], n: int) -> list[Part]:
     return [Part(mutation, max(1, round(n / len(mutations)))) for mutation in mutations]
 
 
-Progress = Callable[[str, int, int], None]  # family, done, total
-Record = Callable[[FamilyResult], None]  # a family's final result, as soon as it is known
 Found = tuple[Exchange, str, str]  # the failing exchange, the check's message, the JSON path
 
 
+@dataclass
+class Group:
+    """A failure group while a family is judged: its check, its first example and how often it came."""
+
+    check: str
+    part: Part
+    found: Found
+    enforced: bool  # False: the run's --level makes it a warning
+    count: int = 1
+
+
+Progress = Callable[[str, int, int], None]  # family, done, total
+Record = Callable[[FamilyResult], None]  # a family's final result, as soon as it is known
+
+
 class ContractEngine:
-    def __init__(self, config: ContractConfig, target: Target, client: TargetClient) -> None:
+    def __init__(
+        self,
+        config: ContractConfig,
+        target: Target,
+        client: TargetClient,
+        known: frozenset[str] = frozenset(),
+    ) -> None:
         self.config = config
         self.target = target
         self.client = client
+        self.known = known  # signatures of the --baseline's failure groups
 
     def run(self, progress: Progress | None = None, record: Record | None = None) -> ContractResult:
         """Run every family; `record` gets each family once it is judged, skipped or cut short."""
         result = ContractResult(
-            target=self.target.describe(), seed=self.config.seed, schemas=registry().fingerprint()
+            target=self.target.describe(),
+            seed=self.config.seed,
+            schemas=registry().fingerprint(),
+            level=self.config.level,
         )
         started = time.monotonic()
         auth_verified = False
@@ -121,6 +150,9 @@ class ContractEngine:
             fam.skip(f"no model given ({flag})")
             return None
         if family == "auth":
+            if self.config.no_auth:
+                fam.skip("the target is declared to take no token (--no-auth)")
+                return None
             if not self.target.token:
                 fam.skip(f"target configured without auth (${self.target.token_env} is not set)")
                 return None
@@ -193,31 +225,71 @@ class ContractEngine:
             raise ConfigError(f"authentication rejected on every request ({source}); check the token")
 
     def _judge(self, fam: FamilyResult, sent: list[tuple[Part, Exchange]], minimize: bool) -> None:
-        first_failure: dict[str, tuple[Part, Found]] = {}
+        """Run the checks on every exchange; every distinct failure becomes a group of its own."""
+        groups: dict[str, Group] = {}
         for part, ex in sent:
             observe_exchange(ex, fam.shapes)
+            if self._declined(fam, ex):
+                continue
             for outcome in run_checks(ex):
                 tally = fam.tally(outcome.check)
                 if outcome.status == "passed":
                     tally.passed += 1
-                else:
+                    continue
+                enforced_here = enforced(CATALOGUE[outcome.check].level, self.config.level)
+                if enforced_here:
                     tally.failed += 1
-                    first_failure.setdefault(outcome.check, (part, (ex, outcome.message, outcome.path)))
-        fam.status = "failed" if first_failure else "passed"
+                else:
+                    tally.warned += 1
+                key = signature(fam.family, outcome.check, ex, outcome.message, outcome.path)
+                if key in groups:
+                    groups[key].count += 1
+                else:
+                    groups[key] = Group(
+                        outcome.check, part, (ex, outcome.message, outcome.path), enforced_here
+                    )
         try:
-            for check, (part, found) in first_failure.items():
-                shrunk = self._shrink(check, part, found[0]) if minimize else None
-                fam.failures.append(self._failure(check, shrunk or found, shrunk is not None))
-        finally:  # a stop while shrinking (budget, Ctrl-C) keeps the rest of the failures as first seen
-            recorded = {f.check for f in fam.failures}
+            shrinkable = [key for key, group in groups.items() if group.enforced][:SHRUNK_GROUPS]
+            for key, group in groups.items():
+                # Warnings keep their first example: shrinking costs requests, and they fail nothing.
+                shrunk = self._shrink(fam.family, key, group) if minimize and key in shrinkable else None
+                fam.failures.append(self._failure(fam.family, key, group, shrunk))
+        finally:  # a stop while shrinking (budget, Ctrl-C) keeps the rest of the groups as first seen
+            recorded = {f.signature for f in fam.failures}
             fam.failures += [
-                self._failure(check, found, False)
-                for check, (_, found) in first_failure.items()
-                if check not in recorded
+                self._failure(fam.family, key, group, None)
+                for key, group in groups.items()
+                if key not in recorded
             ]
+            judged = bool(fam.checks) or not fam.unsupported
+            fam.status = (
+                "failed"
+                if any(f.status == "failed" and not f.known for f in fam.failures)
+                else ("passed" if judged else "unsupported")
+            )
+            if fam.status == "unsupported":
+                fam.reason = "declined: " + ", ".join(fam.unsupported)
 
-    def _shrink(self, check: str, part: Part, seen: Exchange) -> Found | None:
-        """The minimal request that still fails `check`, found by Hypothesis; None if it won't reproduce."""
+    def _declined(self, fam: FamilyResult, ex: Exchange) -> bool:
+        """Whether `ex` is a clean refusal of an optional feature (counted as UNSUPPORTED, not judged)."""
+        if ex.expect != "success" or ex.response.json is None:
+            return False
+        feature = declined_feature(ex.request.body, ex.response.status, ex.response.json, ex.api)
+        if feature is None or feature in self.config.require:
+            return False
+        seen = fam.unsupported.get(feature)
+        if seen:
+            seen.count += 1
+        else:
+            message = envelope_message(ex.response.json)
+            request = {"method": ex.request.method, "path": ex.request.path, "body": ex.request.body}
+            fam.unsupported[feature] = Unsupported(1, ex.response.status, message, request)
+        return True
+
+    def _shrink(self, family: str, key: str, group: Group) -> Found | None:
+        """The minimal request that still fails the same way, found by Hypothesis; None if it won't
+        reproduce within the group's budget."""
+        part, seen = group.part, group.found[0]
         if part.auth_modes != ("default",):
             return None  # auth cases are fixed variations: nothing to shrink
         if seen.response.error is not None or seen.response.status == 429:
@@ -230,22 +302,25 @@ class ContractEngine:
         def fails(case: Case) -> bool:
             again = self._exchange(case, route, "default")
             for outcome in run_checks(again):
-                if outcome.check == check and outcome.status == "failed":
-                    last.append((again, outcome.message, outcome.path))
-                    return True
+                if outcome.status == "failed" and outcome.check == group.check:
+                    found = (again, outcome.message, outcome.path)
+                    if signature(family, outcome.check, *found) == key:
+                        last.append(found)
+                        return True
             return False
 
         minimal = shrink(part.strategy, part.count, self.config.seed, fails, part.count + SHRINK_BUDGET)
         return last[-1] if minimal is not None else None
 
-    def _failure(self, check: str, found: Found, shrunk: bool) -> Failure:
-        ex, message, path = found
+    def _failure(self, family: str, key: str, group: Group, shrunk: Found | None) -> Failure:
+        ex, message, path = shrunk or group.found
         response = ex.response  # the client masked any echo of the token in it (harness/client.py)
         excerpt = response.body[:EXCERPT_BYTES].decode("utf-8", "replace")
         token_env = None if ex.note == "no token" else self.target.token_env
+        check = CATALOGUE[group.check]
         return Failure(
-            check=check,
-            family=ex.family,
+            check=check.name,
+            family=family,
             message=message,
             path=path,
             request={"method": ex.request.method, "path": ex.request.path, "body": ex.request.body},
@@ -258,5 +333,11 @@ class ContractEngine:
             },
             curl=curl_command(ex.request, self.target.base_url, token_env),
             note=ex.note,
-            shrunk=shrunk,
+            shrunk=shrunk is not None,
+            code=check.code,
+            level=check.level,
+            signature=key,
+            count=group.count,
+            status="failed" if group.enforced else "warning",
+            known=group.enforced and key in self.known,
         )

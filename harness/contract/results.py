@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass
 class Failure:
-    """One contract violation, with everything needed to reproduce it."""
+    """One failure group: a distinct deviation, how often it was seen, and its first example (shrunk
+    to a minimal request when it reproduced), with everything needed to reproduce it."""
 
     check: str
     family: str
@@ -20,22 +21,40 @@ class Failure:
     curl: str
     note: str = ""  # what the request varied on purpose (invalid and auth cases)
     shrunk: bool = False  # True when this is the minimal request Hypothesis shrank the failure to
+    code: str = ""  # the check's stable code, e.g. SC-STREAM-DONE (`servecheck explain CODE`)
+    level: str = ""  # the check's level: spec, compat or strict
+    signature: str = ""  # the group's stable signature (harness/contract/groups.py)
+    count: int = 1  # exchanges that failed this way
+    status: str = "failed"  # "failed", or "warning" when the run's --level does not enforce the check
+    known: bool = False  # in the --baseline: reported, but it does not fail the run
 
 
 @dataclass
 class CheckTally:
     passed: int = 0
     failed: int = 0
+    warned: int = 0  # failures of a check the run's --level does not enforce
+
+
+@dataclass
+class Unsupported:
+    """An optional feature the target cleanly declined (a 4xx envelope naming the parameter)."""
+
+    count: int
+    status: int
+    message: str
+    request: dict[str, Any]
 
 
 @dataclass
 class FamilyResult:
     family: str
-    status: str = "passed"  # passed | failed | skipped
-    reason: str = ""  # why it was skipped
+    status: str = "passed"  # passed | failed | skipped | unsupported
+    reason: str = ""  # why it was skipped or unsupported
     requests: int = 0
     checks: dict[str, CheckTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    unsupported: dict[str, Unsupported] = field(default_factory=dict)  # by feature (harness/features.py)
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # observed response shapes (shapes.py)
 
     def tally(self, check: str) -> CheckTally:
@@ -51,7 +70,8 @@ class FamilyResult:
             "status": self.status,
             "reason": self.reason,
             "requests": self.requests,
-            "checks": {c: {"passed": t.passed, "failed": t.failed} for c, t in self.checks.items()},
+            "checks": {c: asdict(t) for c, t in self.checks.items()},
+            "unsupported": {name: asdict(u) for name, u in self.unsupported.items()},
             "failures": [asdict(f) for f in self.failures],
         }
 
@@ -61,12 +81,24 @@ def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
     in contract.json's form (so a run rebuilt from findings.jsonl counts the same way)."""
     families = list(families)
     checks = [c for fam in families for c in fam.get("checks", {}).values()]
+    failures = [f for fam in families for f in fam.get("failures", [])]
     return {
         "passed": sum(not c.get("failed") for c in checks),
         "failed": sum(bool(c.get("failed")) for c in checks),
-        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) for c in checks),
+        "warned": sum(bool(c.get("warned")) and not c.get("failed") for c in checks),
+        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) + c.get("warned", 0) for c in checks),
+        "failure_groups": sum(f.get("status") == "failed" and not f.get("known") for f in failures),
+        "known_groups": sum(bool(f.get("known")) for f in failures),
+        "warning_groups": sum(f.get("status") == "warning" for f in failures),
+        "unsupported": sorted({name for fam in families for name in fam.get("unsupported", {})}),
         "families_skipped": sum(fam.get("status") == "skipped" for fam in families),
     }
+
+
+def verdict_of(failed: bool, totals: dict[str, int]) -> str:
+    if failed:
+        return "failed"
+    return "passed" if totals["evaluations"] else "untested"
 
 
 @dataclass
@@ -80,10 +112,21 @@ class ContractResult:
     partial: bool = False  # the run stopped early (budget spent or interrupted)
     stop_reason: str = ""
     signal: str = ""  # "SIGINT" or "SIGTERM" when a signal stopped the run
+    level: str = "compat"  # the --level the run was held to
+    baseline: dict[str, Any] | None = None  # against --baseline: known, new and fixed groups
 
     @property
     def failed(self) -> bool:
         return any(f.status == "failed" for f in self.families.values())
+
+    @property
+    def verdict(self) -> str:
+        """ "untested" when no check was evaluated at all: nothing passed, so nothing may say PASSED."""
+        return verdict_of(self.failed, self.totals())
+
+    def skip_reasons(self) -> str:
+        """Why each family went untested, for the "nothing was tested" error."""
+        return "; ".join(f"{name}: {fam.reason or fam.status}" for name, fam in self.families.items())
 
     def totals(self) -> dict[str, int]:
         return totals_of(fam.to_dict() for fam in self.families.values())
@@ -95,12 +138,14 @@ class ContractResult:
             "target": self.target,
             "seed": self.seed,
             "schemas": self.schemas,
-            "verdict": "failed" if self.failed else "passed",
+            "verdict": self.verdict,
             "partial": self.partial,
             "stop_reason": self.stop_reason,
             "signal": self.signal,
             "elapsed_s": round(self.elapsed, 3),
             "requests": self.requests,
+            "level": self.level,
+            "baseline": self.baseline,
             "totals": totals_of(families.values()),
             "families": families,
         }

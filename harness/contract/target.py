@@ -6,9 +6,12 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from harness.client import TargetClient
 from harness.contract.config import ContractConfig
+from harness.generate.cases import FAMILY_KINDS
+from harness.preflight import Preflight, preflight
 from harness.targets import MOCK_MODELS
 
 
@@ -77,3 +80,38 @@ def open_target(config: ContractConfig) -> Iterator[Target]:
             reasoning_model=config.reasoning_model or MOCK_MODELS["reasoning"],
             embedded=True,
         )
+
+
+@contextmanager
+def connect(config: ContractConfig) -> Iterator[tuple[Target, TargetClient, Preflight]]:
+    """The target (its missing models discovered), a client for it, and what the pre-flight found.
+
+    Raises TargetUnreachable or ConfigError (TargetRefused) before any family runs when the target
+    cannot be tested; a client refuses, as a ConfigError, a token no header can carry.
+    """
+    with (
+        open_target(config) as target,
+        TargetClient(
+            target.base_url,
+            target.token,
+            target.token_env,
+            api=target.api,
+            timeout=config.timeout,
+            rate=config.rate,
+            max_requests=config.max_requests,
+        ) as client,
+    ):
+        found = preflight(client, target.api, _wanted(target, config.families))
+        chat = found.models.get("chat", target.chat_model)
+        embedding = found.models.get("embeddings", target.embedding_model)
+        yield replace(target, chat_model=chat, embedding_model=embedding), client, found
+
+
+def _wanted(target: Target, families: tuple[str, ...]) -> dict[str, str | None]:
+    """The payload kinds a run sends, the chat model's first unless only embeddings are tested."""
+    chat = {"chat": target.chat_model}
+    embeddings = {"embeddings": target.embedding_model}
+    kinds = {FAMILY_KINDS.get(family, "chat") for family in families}
+    if kinds == {"embeddings"}:
+        return embeddings
+    return {**chat, **embeddings} if "embeddings" in kinds or "errors" in families else chat

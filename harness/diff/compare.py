@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.diff.contract import check_changes, shape_drift
 from harness.diff.failon import Condition, triggered
-from harness.diff.load import load_diff
+from harness.diff.load import load_diff, settings_notes
 from harness.report.rundata import RunData, RunDirError, read_run
 from harness.shapes import SHAPES_FILE, read_shapes_json
 
@@ -53,6 +53,7 @@ def compare(base_dir: Path, new_dir: Path, fail_on: list[Condition]) -> dict[str
         for run in (base, new):
             _require(run, "load", ("metrics", "requests", "errors"))
         doc["load"] = load_diff(base.load, new.load, base.samples, new.samples)
+        notes += settings_notes(base.load, new.load)
     if doc["contract"] is None and doc["load"] is None:
         raise RunDirError(f"{base_dir} and {new_dir} share no contract or load results to compare")
     notes += [f"base: {note}" for note in base.partial_notes] + [f"new: {note}" for note in new.partial_notes]

@@ -19,7 +19,37 @@ THRESHOLD = 0.05  # relative change below which a significant shift is still "un
 STATS = ("p50", "p95", "p99", "mean")
 # name -> key in load.json metrics and samples.jsonl (ITL has no per-request sample)
 LATENCIES = {"latency": "latency_ms", "ttft": "ttft_ms", "itl": "itl_ms", "tpot": "tpot_ms"}
-RATES = {"throughput": ("rps", "requests"), "output_tokens_per_s": ("output_tokens_per_s", "output_tokens")}
+# name -> (key in load.json, field of its per-second series); throughput counts successful requests
+RATES = {
+    "throughput": ("rps", "successful"),
+    "output_tokens_per_s": ("output_tokens_per_s", "output_tokens"),
+}
+# Settings two load runs must share for their figures to compare (load.json's config).
+SETTINGS = (
+    "user_classes",
+    "users",
+    "shape",
+    "open_loop",
+    "model",
+    "embedding_model",
+    "input_tokens",
+    "output_tokens",
+    "prompts",
+    "api",
+    "batch_size",
+)
+
+
+def settings_notes(base: dict, new: dict) -> list[str]:
+    """A warning per setting the two runs differ in: their figures then measure different things."""
+    old, now = base.get("config") or {}, new.get("config") or {}
+    return [
+        f"the runs differ in {key}: {old.get(key)!r} -> {now.get(key)!r} (figures may not compare)"
+        for key in SETTINGS
+        if old.get(key) != now.get(key)
+    ]
+
+
 METRICS = (*LATENCIES, *RATES, "error_rate")
 
 

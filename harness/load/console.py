@@ -76,7 +76,7 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
     sources = ", ".join(f"{n:,} from {src}" for src, n in results["token_source"].items()) or "none"
     console.print(
         f"requests {results['requests']:,}  errors {results['errors']:,}"
-        f" ({_num((results['error_rate'] or 0) * 100, 2)}%)  {results['rps']:.2f} req/s"
+        f" ({_num((results['error_rate'] or 0) * 100, 2)}%)  {results['rps']:.2f} successful req/s"
         f"  {results['output_tokens_per_s']:.1f} output tok/s  token counts: {sources}"
         f"  validated {results['validated']:,}"
     )
@@ -101,6 +101,14 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
     for verdict in results["slo"]:
         mark = "[green]pass[/]" if verdict["passed"] else "[bold red]FAIL[/]"
         console.print(f"SLO {mark} {escape(verdict['objective'])} (observed {_num(verdict['observed'], 3)})")
+    if not results["slo"]:
+        console.print("no SLOs set (--slo)")
+    budget = results["error_budget"]
+    mark = "[green]pass[/]" if budget["passed"] else "[bold red]FAIL[/]"
+    console.print(
+        f"error budget {mark}: {_num((budget['error_rate'] or 0) * 100, 2)}% failed,"
+        f" at most {_num(budget['max_error_rate'] * 100, 2)}% allowed (--max-error-rate)"
+    )
     if results["partial"]:
         console.print(f"[yellow]partial results: {escape(results['stop_reason'])}[/]")
 

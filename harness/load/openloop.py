@@ -33,7 +33,7 @@ def arrival_gaps(rng: random.Random, rate: float, arrivals: str) -> Iterator[flo
 def run_arrivals(
     gaps: Iterator[float],
     pool: gevent.pool.Pool,
-    send: Callable[[], None],
+    send: Callable[[], object],
     metrics: LoadMetrics,
     take_request: Callable[[], bool],
 ) -> None:

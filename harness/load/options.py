@@ -18,6 +18,7 @@ DEFAULT_INPUT_TOKENS = "normal:256,64"
 DEFAULT_OUTPUT_TOKENS = "normal:128,32"
 ARRIVALS = ("poisson", "constant")
 DEFAULT_MAX_REQUESTS = 1_000_000  # a count bound on every run, on top of the time bound
+DEFAULT_MAX_ERROR_RATE = 0.05  # the error budget: more failed requests than this fail a run
 
 
 def add_arguments(parser: Any) -> None:
@@ -89,6 +90,12 @@ def add_arguments(parser: Any) -> None:
         default=DEFAULT_MAX_REQUESTS,
         help="stop sending after this many requests in all",
     )
+    parser.add_argument(
+        "--max-error-rate",
+        type=float,
+        default=DEFAULT_MAX_ERROR_RATE,
+        help="error budget: a run whose share of failed requests is above it fails (0.05 = 5%%)",
+    )
     parser.add_argument("--slo", default="", help='objectives judged in load.json, e.g. "p95_ttft_ms<=500"')
     parser.add_argument(
         "--servecheck-out",
@@ -114,6 +121,7 @@ class Settings:
     seed: int
     timeout: float
     max_requests: int
+    max_error_rate: float
 
     @property
     def open_loop(self) -> bool:
@@ -134,6 +142,8 @@ def settings_from(options: Any) -> Settings:
         raise ValueError("--timeout must be a positive number of seconds")
     if options.max_requests < 1:
         raise ValueError("--max-requests must be at least 1")
+    if not 0 <= options.max_error_rate <= 1:
+        raise ValueError("--max-error-rate must be between 0 and 1 (or 0% and 100%)")
     return Settings(
         api=options.api,
         model=options.model,
@@ -149,4 +159,5 @@ def settings_from(options: Any) -> Settings:
         seed=options.seed,
         timeout=float(options.timeout),
         max_requests=options.max_requests,
+        max_error_rate=float(options.max_error_rate),
     )

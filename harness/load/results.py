@@ -1,5 +1,6 @@
 """load.json: a run's configuration, every metric's percentiles, a per-second series, errors by kind,
-phases (step/spike/sweep, with the sweep's knee) and SLO verdicts. Built from merged LoadMetrics.
+phases (step/spike/sweep, with the sweep's knee), SLO verdicts, the error budget and the run's verdict.
+Built from merged LoadMetrics. Throughput (rps, per-second `successful`) counts successful requests.
 
 Percentiles come from our mergeable histogram (harness/load/histogram.py: within 0.5% of an observed
 value), not from Locust's rounded buckets. Rates divide by the run's elapsed time, ramp-up included.
@@ -34,13 +35,16 @@ _RECENT_S = 5  # seconds the live rates average over
 
 def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]:
     """Totals and every metric's summary for one scenario (or all of them)."""
-    out_tokens = metrics.hist["completion_tokens"].total
+    out_tokens = metrics.hist["completion_tokens"].total  # successful requests only
     span = max(elapsed_s, 1e-9)
+    successful = metrics.requests - metrics.errors
     block: dict[str, Any] = {
         "requests": metrics.requests,
+        "successful": successful,
         "errors": metrics.errors,
         "error_rate": metrics.errors / metrics.requests if metrics.requests else None,
-        "rps": metrics.requests / span,
+        "rps": successful / span,  # throughput counts what succeeded: failures are not served load
+        "attempted_rps": metrics.requests / span,
         "output_tokens": int(out_tokens),
         "output_tokens_per_s": out_tokens / span,
         "validated": metrics.validated,
@@ -77,6 +81,7 @@ def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[s
                 "t": second,
                 "users": users_by_second.get(second),
                 "requests": int(requests),
+                "successful": int(ok),
                 "errors": int(errors),
                 "output_tokens": int(tokens),
                 "mean_latency_ms": latency_sum / ok if ok else None,
@@ -115,7 +120,7 @@ def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
                 "end_s": phase.end,
                 "measured_s": len(seconds),
                 "requests": int(requests),
-                "rps": requests / span,
+                "rps": (requests - errors) / span,
                 "output_tokens_per_s": tokens / span,
                 "error_rate": errors / requests if requests else None,
                 "p50_latency_ms": latency.quantile(0.5),
@@ -173,6 +178,7 @@ def build_results(
             "seed": settings.seed,
             "timeout_s": settings.timeout,
             "max_requests": settings.max_requests,
+            "max_error_rate": settings.max_error_rate,
             "workers": options.expect_workers if options.master else 0,
             "slo": options.slo or None,
         },
@@ -193,8 +199,37 @@ def build_results(
             results["knee"] = knee(rows)
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]
-    results["slo_passed"] = all(v.passed for v in verdicts)
+    results["slo_passed"] = all(v.passed for v in verdicts) if verdicts else None  # None: no SLOs set
+    results["error_budget"] = error_budget(overall, settings.max_error_rate)
+    results["verdict_reasons"] = verdict_reasons(results)
+    results["verdict"] = "failed" if results["verdict_reasons"] else "passed"
     return results
+
+
+def error_budget(block: dict[str, Any], max_error_rate: float) -> dict[str, Any]:
+    rate = block["error_rate"]
+    passed = block["successful"] > 0 and (rate or 0.0) <= max_error_rate
+    return {"max_error_rate": max_error_rate, "error_rate": rate, "passed": passed}
+
+
+def verdict_reasons(results: dict[str, Any]) -> list[str]:
+    """Why a run fails, one line each; none: it passed. A run with no successful request always fails."""
+    reasons = []
+    if not results["requests"]:
+        reasons.append("no request was sent")
+    elif not results["successful"]:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(results["errors_by_kind"].items()))
+        reasons.append(f"no request succeeded: all {results['requests']} failed ({kinds})")
+    elif not results["error_budget"]["passed"]:
+        budget = results["error_budget"]
+        reasons.append(
+            f"error rate {budget['error_rate']:.2%} is over the error budget "
+            f"(--max-error-rate {budget['max_error_rate']:.2%})"
+        )
+    failed = [v["objective"] for v in results["slo"] if not v["passed"]]
+    if failed:
+        reasons.append(f"SLO failed: {', '.join(failed)}")
+    return reasons
 
 
 def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, users: int) -> dict[str, Any]:
@@ -207,7 +242,7 @@ def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, user
         "users": users,
         "requests": total.requests,
         "errors": total.errors,
-        "rps": sum(r[0] for r in recent if r) / span,
+        "rps": sum(r[0] - r[1] for r in recent if r) / span,
         "output_tokens_per_s": sum(r[2] for r in recent if r) / span,
         "p50_latency_ms": total.hist["latency"].quantile(0.5),
         "p95_latency_ms": total.hist["latency"].quantile(0.95),

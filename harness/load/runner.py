@@ -24,16 +24,18 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 
+from harness.client import TargetClient
 from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
 from harness.load.options import (
     DEFAULT_INPUT_TOKENS,
+    DEFAULT_MAX_ERROR_RATE,
     DEFAULT_MAX_REQUESTS,
     DEFAULT_OUTPUT_TOKENS,
     settings_from,
@@ -42,19 +44,22 @@ from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, wri
 from harness.load.shapes import SHAPES
 from harness.load.slo import parse_slos
 from harness.paths import ROOT
+from harness.preflight import Preflight, preflight
 from harness.redact import check_token
-from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
+from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
 from mock_server.server import is_loopback
 
-SCENARIOS = {
-    "chat": "chat.py",
-    "chat-stream": "chat_stream.py",
-    "completions": "completions.py",
-    "embeddings": "embeddings.py",
-    "vision": "vision.py",
-    "tools": "tools.py",
-    "structured": "structured.py",
-    "mix": "mix.py",
+# Each scenario: its locustfile under scenarios/, and the payload kinds it sends (the first is probed
+# before the run, harness/preflight.py).
+SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "chat": ("chat.py", ("chat",)),
+    "chat-stream": ("chat_stream.py", ("chat",)),
+    "completions": ("completions.py", ("completions",)),
+    "embeddings": ("embeddings.py", ("embeddings",)),
+    "vision": ("vision.py", ("chat",)),
+    "tools": ("tools.py", ("chat",)),
+    "structured": ("structured.py", ("chat",)),
+    "mix": ("mix.py", ("chat", "embeddings")),
 }
 SHAPE_LOCUSTFILE = Path(__file__).with_name("locust_shape.py")
 MAX_DURATION_S = 24 * 3600
@@ -79,8 +84,8 @@ def parse_duration(text: str) -> int:
 class LoadConfig:
     base_url: str | None = None
     api: str = "openai"
-    model: str = "mock-chat"
-    embedding_model: str = "mock-embed"
+    model: str | None = None  # None: the embedded mock's, or discovered from a live target's list
+    embedding_model: str | None = None
     token_env: str | None = None
     scenario: str = "chat-stream"
     users: int = 4
@@ -99,6 +104,7 @@ class LoadConfig:
     batch_size: int = 16
     timeout: float = 60.0
     max_requests: int = DEFAULT_MAX_REQUESTS
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
     out: Path | None = None
 
     @property
@@ -142,8 +148,8 @@ class LoadConfig:
         """The plugin's options (harness/load/options.py) for this run, by attribute name."""
         return {
             "api": self.api,
-            "model": self.model,
-            "embedding_model": self.embedding_model,
+            "model": self.model or MOCK_MODELS["chat"],
+            "embedding_model": self.embedding_model or MOCK_MODELS["embedding"],
             "token_env": self.token_var,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -156,6 +162,7 @@ class LoadConfig:
             "seed": self.seed,
             "timeout": self.timeout,
             "max_requests": self.max_requests,
+            "max_error_rate": self.max_error_rate,
             "slo": self.slo,
         }
 
@@ -228,7 +235,7 @@ def _mock_url(mock: subprocess.Popen[bytes]) -> str:
 
 
 def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
-    scenario = ROOT / "scenarios" / SCENARIOS[config.scenario]
+    scenario = ROOT / "scenarios" / SCENARIOS[config.scenario][0]
     command = [
         # SIGINT: Locust stops in order and the plugin writes the partial load.json, even if we were
         # killed outright.
@@ -259,12 +266,41 @@ def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
     return command
 
 
-def run_load(config: LoadConfig, out: Path, on_progress: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError or
-    LoadFailed. `on_progress` gets each live line (about one a second)."""
+def _preflight(config: LoadConfig, target: Target) -> Preflight:
+    """The target answers as an endpoint that can be loaded, and the models the scenario needs; raises
+    TargetUnreachable or ConfigError before Locust starts (so a dead target is never hammered)."""
+    token = target.env.get(config.token_var) or os.environ.get(config.token_var) or None
+    given = {"chat": config.model, "completions": config.model, "embeddings": config.embedding_model}
+    if target.embedded:
+        mock = {"chat": MOCK_MODELS["chat"], "completions": MOCK_MODELS["chat"]}
+        given = {kind: model or mock.get(kind, MOCK_MODELS["embedding"]) for kind, model in given.items()}
+    wanted = {kind: given[kind] for kind in SCENARIOS[config.scenario][1]}
+    with TargetClient(
+        target.base_url, token, config.token_var, api=config.api, timeout=config.timeout
+    ) as client:
+        return preflight(client, config.api, wanted)
+
+
+def run_load(
+    config: LoadConfig,
+    out: Path,
+    on_progress: Callable[[dict[str, Any]], None],
+    on_preflight: Callable[[Preflight], None] | None = None,
+) -> dict[str, Any]:
+    """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError,
+    TargetUnreachable or LoadFailed. `on_progress` gets each live line (about one a second),
+    `on_preflight` what the pre-flight found (the models discovered)."""
     out = out.resolve()  # Locust runs in `out`: a relative path would land in a copy of itself
     out.mkdir(parents=True, exist_ok=True)
     with sigterm_as_interrupt(), open_target(config, out) as target:
+        found = _preflight(config, target)
+        if on_preflight:
+            on_preflight(found)
+        config = replace(
+            config,
+            model=found.models.get("chat") or found.models.get("completions") or config.model,
+            embedding_model=found.models.get("embeddings") or config.embedding_model,
+        )
         stopped_early, stop_signal = _follow_locust(config, target, out, on_progress)
         mock_died = target.mock is not None and target.mock.poll() is not None
     error_file = out / CONFIG_ERROR_FILE

@@ -28,6 +28,7 @@ from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
 from harness.client import MAX_BODY_BYTES
+from harness.load.backoff import Backoff
 from harness.load.measure import StreamMeter, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
 from harness.load.openloop import arrival_gaps, run_arrivals
@@ -70,6 +71,7 @@ class LLMUser(FastHttpUser):
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         self.file_requests = load_requests(settings.prompts).get(self.family) if settings.prompts else None
+        self.backoff = Backoff()  # closed loop: the wait after connection errors
 
     # --- what to send ---------------------------------------------------------------------------
 
@@ -103,7 +105,9 @@ class LLMUser(FastHttpUser):
         if self.settings.open_loop:
             self._arrivals()
         elif self.session.take_request():
-            self.send(self.next_body())
+            wait = self.backoff.after(self.send(self.next_body()).error)
+            if wait:
+                gevent.sleep(wait)  # the target stopped answering: no tight retry loop
         if not self.session.requests_left():
             raise StopUser()  # the request budget (--max-requests) is spent
 
@@ -121,7 +125,7 @@ class LLMUser(FastHttpUser):
         finally:
             pool.kill(block=False)  # the user is stopping: requests still in flight are not reported
 
-    def send(self, body: dict[str, Any]) -> None:
+    def send(self, body: dict[str, Any]) -> RequestRecord:
         """Send one request, measure it, and report it on Locust's request event."""
         keep = self.session.sample_for_validation()
         data = orjson.dumps(body)
@@ -152,6 +156,7 @@ class LLMUser(FastHttpUser):
             timer.cancel()
         if rec.ttft_ms is not None and not rec.error:
             self._fire_stream_metrics(rec)
+        return rec
 
     def _read(
         self, resp: ResponseContextManager, body: dict[str, Any], rec: RequestRecord, timer: Any

@@ -11,9 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from harness.contract.engine import Progress as ProgressCallback
-from harness.contract.results import ContractResult
+from harness.contract.results import ContractResult, Failure
 
-STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow"}
+STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "unsupported": "yellow"}
 
 
 @contextmanager
@@ -37,6 +37,12 @@ def progress_bar(console: Console) -> Iterator[ProgressCallback]:
         yield update
 
 
+def _label(failure: Failure) -> str:
+    if failure.known:
+        return "[yellow]KNOWN[/]"
+    return "[bold red]FAIL[/]" if failure.status == "failed" else "[yellow]WARN[/]"
+
+
 def print_summary(console: Console, result: ContractResult) -> None:
     table = Table(title="servecheck contract", title_justify="left")
     table.add_column("family")
@@ -57,21 +63,48 @@ def print_summary(console: Console, result: ContractResult) -> None:
         )
     console.print(table)
     for fam in result.families.values():
+        for feature, seen in fam.unsupported.items():
+            console.print(
+                f"[yellow]UNSUPPORTED[/] {fam.family} / {feature}: {seen.count} request(s) declined with "
+                f"{seen.status}: {escape(seen.message[:200])} (--require {feature} makes this a failure)"
+            )
         for failure in fam.failures:
             label = "minimal failing request" if failure.shrunk else "failing request"
-            console.print(f"[bold red]FAIL[/] {failure.family} / {failure.check}: {escape(failure.message)}")
+            times = f" (x{failure.count})" if failure.count > 1 else ""
+            console.print(
+                f"{_label(failure)} {failure.code} {failure.family} / {failure.check}{times}: "
+                f"{escape(failure.message)}"
+            )
             console.print(
                 f"  at {escape(failure.path)}; {label}{': ' + escape(failure.note) if failure.note else ''}"
             )
             console.print(f"  reproduce: {escape(failure.curl)}", soft_wrap=True)
     totals = result.totals()
-    verdict = "[bold red]FAILED[/]" if result.failed else "[bold green]PASSED[/]"
+    verdict = {"failed": "[bold red]FAILED[/]", "passed": "[bold green]PASSED[/]"}.get(
+        result.verdict, "[bold yellow]NOTHING TESTED[/]"
+    )
     skipped = [n for n, f in result.families.items() if f.status == "skipped"]
+    extras = [
+        f"{totals['failure_groups']} failure groups" if totals["failure_groups"] else "",
+        f"{totals['warning_groups']} warnings (above --level {result.level})"
+        if totals["warning_groups"]
+        else "",
+        f"unsupported: {', '.join(totals['unsupported'])}" if totals["unsupported"] else "",
+        f"families skipped: {', '.join(skipped)}" if skipped else "",
+    ]
     console.print(
         f"{verdict}: {totals['passed']} checks passed, {totals['failed']} failed "
         f"({totals['evaluations']} evaluations)"
-        f"{', families skipped: ' + ', '.join(skipped) if skipped else ''}; "
-        f"{result.requests} requests in {result.elapsed:.1f} s"
+        + "".join(f", {extra}" for extra in extras if extra)
+        + f"; {result.requests} requests in {result.elapsed:.1f} s"
     )
+    if result.baseline:
+        fixed = result.baseline["fixed"]
+        console.print(
+            f"baseline {escape(result.baseline['file'])}: {result.baseline['new']} new failure groups, "
+            f"{result.baseline['known']} known, {len(fixed)} fixed or not seen again"
+        )
+        for signature in fixed:
+            console.print(f"  [green]FIXED[/] {escape(signature)}")
     if result.partial:
         console.print(f"[yellow]partial run: {escape(result.stop_reason)}[/]")

@@ -2,8 +2,9 @@
 so a run killed mid-way (even by SIGKILL) leaves every family judged so far.
 
 Lines, by "kind": "run" (target, seed, schemas) first; then per judged family one "failure" line per
-failing check and a "family" line (status, reason, requests, per-check counts); "end" (verdict,
-partial, stop_reason, signal, totals) when the run ends in order. No "end" line: the run was killed.
+failure group and a "family" line (status, reason, requests, per-check counts, unsupported
+features); "end" (verdict, partial, stop_reason, signal, level, baseline, totals) when the run ends
+in order. No "end" line: the run was killed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,17 @@ class FindingsLog:
 
     def end(self, result: ContractResult) -> None:
         data = result.to_dict()
-        keys = ("verdict", "partial", "stop_reason", "signal", "elapsed_s", "requests", "totals")
+        keys = (
+            "verdict",
+            "partial",
+            "stop_reason",
+            "signal",
+            "elapsed_s",
+            "requests",
+            "level",
+            "baseline",
+            "totals",
+        )
         self._write("end", {key: data[key] for key in keys})
 
     def __enter__(self) -> FindingsLog:

@@ -33,14 +33,24 @@ def _contract(view: dict[str, Any], html: str) -> list[str]:
     ]
     failures = [f for fam in view["families"] for f in fam["failures"]]
     if failures:
-        lines += ["| family | check | message | path |", "|---|---|---|---|"]
+        lines += ["| | code | family | check | seen | message | path |", "|---|---|---|---|---:|---|---|"]
         for f in failures:
             check = f"[{_cell(f.get('check'))}]({html}#{f['anchor']})" if html else _cell(f.get("check"))
             message = _cell(f.get("message", ""))
             lines.append(
-                f"| {_cell(f.get('family'))} | {check} | {message[:200]} | {_code(f.get('path', ''))} |"
+                f"| {f['label']} | {_code(f.get('code', ''))} | {_cell(f.get('family'))} | {check} "
+                f"| {f.get('count', 1)} | {message[:200]} | {_code(f.get('path', ''))} |"
             )
         lines.append("")
+    for fam in view["families"]:
+        for feature, seen in fam["unsupported"].items():
+            lines.append(f"- unsupported in {fam['name']}: {_cell(feature)} ({seen.get('count')} declined)")
+    baseline = view["baseline"]
+    if baseline:
+        lines.append(
+            f"- baseline: {baseline['new']} new failure groups, {baseline['known']} known, "
+            f"{len(baseline['fixed'])} fixed or not seen again"
+        )
     skipped = [fam for fam in view["families"] if fam["status"] == "skipped"]
     for fam in skipped:
         lines.append(f"- skipped {fam['name']}: {_cell(fam['reason'])}")
@@ -51,6 +61,8 @@ def _load(view: dict[str, Any]) -> list[str]:
     lines = [
         f"### {ICON[view['verdict_class']]} Load: {view['verdict']}",
         "",
+        *(f"- ❌ {_cell(reason)}" for reason in view["reasons"]),
+        *([""] if view["reasons"] else []),
         f"{view['requests']} requests, {view['error_rate'] * 100:.2f}% errors, {view['rps']:.2f} req/s, "
         f"{view['output_tokens_per_s']:.1f} output tokens/s.",
         "",

@@ -10,8 +10,10 @@ from typing import Any
 
 import orjson
 
-from harness.contract.results import totals_of
+from harness.contract.results import totals_of, verdict_of
 from harness.load.histogram import PERCENTILES
+from harness.load.options import DEFAULT_MAX_ERROR_RATE
+from harness.load.results import error_budget, verdict_reasons
 from harness.output.findings_jsonl import FINDINGS_FILE
 from harness.runstore import RESULT_FILES, RUN_FILE
 
@@ -81,7 +83,7 @@ def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "target": run.get("target", {}),
         "seed": run.get("seed"),
         "schemas": run.get("schemas"),
-        "verdict": "failed" if totals["failed"] else "passed",
+        "verdict": verdict_of(bool(totals["failure_groups"]), totals),
         "partial": True,
         "stop_reason": "killed",
         "requests": sum(fam.get("requests", 0) for fam in families.values()),
@@ -108,7 +110,9 @@ def summary(values: list[float]) -> dict[str, float]:
     return out
 
 
-def load_from_jsonl(live: list[dict[str, Any]], samples: list[dict[str, Any]]) -> dict[str, Any]:
+def load_from_jsonl(
+    live: list[dict[str, Any]], samples: list[dict[str, Any]], max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+) -> dict[str, Any]:
     """load.json's main figures rebuilt from samples.jsonl (and the time span of live.jsonl)."""
     span = max([r.get("t", 0) for r in live] + [s.get("t", 0) for s in samples] + [1e-9])
     errors: dict[str, int] = {}
@@ -121,23 +125,28 @@ def load_from_jsonl(live: list[dict[str, Any]], samples: list[dict[str, Any]]) -
         for name in ("latency_ms", "ttft_ms", "tpot_ms")
     }
     output_tokens = sum(s.get("completion_tokens") or 0 for s in ok)
-    return {
+    load: dict[str, Any] = {
         "partial": True,
         "stop_reason": "killed",
         "elapsed_s": span,
         "requests": len(samples),
+        "successful": len(ok),
         "errors": sum(errors.values()),
-        "error_rate": sum(errors.values()) / len(samples) if samples else 0.0,
-        "rps": len(samples) / span,
+        "error_rate": sum(errors.values()) / len(samples) if samples else None,
+        "rps": len(ok) / span,
         "output_tokens_per_s": output_tokens / span,
         "metrics": {k: v for k, v in metrics.items() if v["count"]},
         "errors_by_kind": errors,
         "series": [],
         "phases": [],
-        "slo": [],
-        "slo_passed": True,
+        "slo": [],  # the SLOs were judged at the end, which a killed run never reached
+        "slo_passed": None,
         "config": {},
     }
+    load["error_budget"] = error_budget(load, max_error_rate)
+    load["verdict_reasons"] = verdict_reasons(load)
+    load["verdict"] = "failed" if load["verdict_reasons"] else "passed"
+    return load
 
 
 def read_run(run_dir: Path) -> RunData:
@@ -156,7 +165,8 @@ def read_run(run_dir: Path) -> RunData:
         if contract.get("stop_reason") == "killed":
             notes.append("contract.json is missing (the run was killed): families from findings.jsonl")
     if load is None and (live or samples):
-        load = load_from_jsonl(live, samples)
+        flags = (meta or {}).get("flags") or {}
+        load = load_from_jsonl(live, samples, flags.get("max_error_rate", DEFAULT_MAX_ERROR_RATE))
         notes.append("load.json is missing (the run was killed): figures from samples.jsonl and live.jsonl")
     if contract is None and load is None:
         raise RunDirError(f"{run_dir} holds no contract.json, load.json or JSONL results")

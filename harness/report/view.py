@@ -3,6 +3,7 @@ key percentiles. Shared by the HTML page and the Markdown summary so both say th
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -11,7 +12,7 @@ from harness.load.console import METRIC_LABELS
 from harness.report.html import anchor
 from harness.report.rundata import RunData
 
-STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip"}
+STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip", "unsupported": "skip"}
 
 
 def failure_anchor(family: str, check: str) -> str:
@@ -25,16 +26,24 @@ def contract_view(contract: dict[str, Any]) -> dict[str, Any]:
             {"name": check, **counts, "anchor": failure_anchor(name, check)}
             for check, counts in fam.get("checks", {}).items()
         ]
-        failures = [
-            {
-                **failure,
-                "anchor": failure_anchor(name, failure.get("check", "")),
-                "request_text": orjson.dumps(
-                    failure.get("request", {}).get("body"), option=orjson.OPT_INDENT_2
-                ).decode(),
-            }
-            for failure in fam.get("failures", [])
-        ]
+        failures, seen = [], Counter()
+        for failure in fam.get("failures", []):
+            check = failure.get("check", "")
+            nth = seen[check]  # a check's later failure groups: anchors of their own
+            seen[check] += 1
+            label = (
+                "KNOWN" if failure.get("known") else {"warning": "WARN"}.get(failure.get("status"), "FAIL")
+            )
+            failures.append(
+                {
+                    **failure,
+                    "label": label,
+                    "anchor": failure_anchor(name, check) + (f"-{nth}" if nth else ""),
+                    "request_text": orjson.dumps(
+                        failure.get("request", {}).get("body"), option=orjson.OPT_INDENT_2
+                    ).decode(),
+                }
+            )
         families.append(
             {
                 "name": name,
@@ -46,6 +55,7 @@ def contract_view(contract: dict[str, Any]) -> dict[str, Any]:
                 "failed": sum(1 for c in checks if c.get("failed")),
                 "checks": checks,
                 "failures": failures,
+                "unsupported": fam.get("unsupported") or {},
             }
         )
     verdict = contract.get("verdict", "unknown")
@@ -55,6 +65,8 @@ def contract_view(contract: dict[str, Any]) -> dict[str, Any]:
         "totals": contract.get("totals", {}),
         "requests": contract.get("requests", 0),
         "seed": contract.get("seed"),
+        "level": contract.get("level"),
+        "baseline": contract.get("baseline"),
         "families": families,
     }
 
@@ -92,14 +104,20 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
     description = ", ".join(
         f"{k} {config[k]}" for k in ("scenario", "users", "shape", "duration_s") if config.get(k) is not None
     )
-    passed = load.get("slo_passed", True)
+    # A run without a verdict (an older load.json) passes only on its SLOs and a request that succeeded.
+    passed = load.get("verdict", "passed" if load.get("slo_passed") and load.get("requests") else "failed")
+    passed = passed == "passed"
+    slo = load.get("slo") or []
+    slo_text = ("SLOs passed" if load.get("slo_passed") else "SLOs failed") if slo else "no SLOs set"
     return {
-        "verdict": "SLOs passed" if passed else "SLOs failed",
+        "verdict": ("passed" if passed else "failed") + f" ({slo_text})",
         "verdict_class": "pass" if passed else "fail",
         "passed": passed,
+        "reasons": load.get("verdict_reasons") or [],
+        "error_budget": load.get("error_budget"),
         "requests": load.get("requests", 0),
         "errors": load.get("errors", 0),
-        "error_rate": load.get("error_rate", 0.0),
+        "error_rate": load.get("error_rate") or 0.0,
         "rps": load.get("rps", 0.0),
         "output_tokens_per_s": load.get("output_tokens_per_s", 0.0),
         "elapsed_s": load.get("elapsed_s", 0.0),

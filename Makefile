@@ -28,8 +28,11 @@ lint: install
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Two passes: the suite on two xdist workers, then the tests that time things (marked `timing`) alone,
+# so no other test shares their cores.
 test: install chromium lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 -m "not timing"
+	$(BIN)/python -m pytest -q -m timing
 
 bench: install
 	$(BIN)/python bench/bench_mock.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -14,3 +15,8 @@ def mock_url() -> Iterator[str]:
     """Root URL of a mock with the default ("fast") profile and no token, shared by the session."""
     with running_mock() as url:
         yield url
+
+
+# Under pytest-xdist (make test runs the suite on two workers) every child process would inherit
+# PYTEST_XDIST_WORKER, and the pytest runs the tests start as users would would take it for their own.
+os.environ.pop("PYTEST_XDIST_WORKER", None)

@@ -19,6 +19,7 @@ from harness.schemas import registry
 from harness.tokens import count_tokens
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.timing  # the benchmarks time things: run alone (make test)
 
 
 def _bare_app() -> types.ModuleType:

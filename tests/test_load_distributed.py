@@ -45,7 +45,7 @@ RUN = [
     "--output-tokens",
     "16",
 ]
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.timing]
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,8 @@ import pytest
 from harness.load.metrics import LoadMetrics
 from harness.load.openloop import arrival_gaps, run_arrivals
 
+pytestmark = pytest.mark.timing  # asserts on wall-clock time: run alone (make test)
+
 
 def test_gap_distributions() -> None:
     rng = random.Random(5)

@@ -234,6 +234,7 @@ def test_a_target_that_dies_ends_the_run_with_partial_results(tmp_path: Path) ->
     assert run["requests"] > run["errors"]
 
 
+@pytest.mark.timing
 def test_open_loop_keeps_its_rate_when_the_server_is_slow(tmp_path: Path) -> None:
     out = tmp_path / "run"
     # Each answer takes ~270 ms on the realistic mock: 3 closed-loop users would manage ~11 req/s.

@@ -22,6 +22,8 @@ from harness.envelopes import envelope_problems
 from mock_server import limits
 from mock_server.server import running_mock
 
+pytestmark = pytest.mark.timing  # asserts on wall-clock time: run alone (make test)
+
 CHAT = "/v1/chat/completions"
 HELLO = [{"role": "user", "content": "hi"}]
 QUICK_S = 2.0  # a hostile body is refused within this (the unbounded ones took 24 s before)

@@ -31,6 +31,8 @@ from mock_server.profile import (
 )
 from mock_server.server import is_loopback, running_mock
 
+pytestmark = pytest.mark.timing  # asserts on wall-clock time: run alone (make test)
+
 CHAT_BODY = {"model": CHAT, "messages": HELLO}
 
 

@@ -58,7 +58,7 @@ def test_missing_models_are_discovered_by_kind(target: respx.MockRouter) -> None
             (501, "<html>"),
             "not an OpenAI-compatible server: POST /chat/completions answered 501",
         ),
-        ((200, LISTED), (200, "<html>"), "not an OpenAI-compatible server"),
+        ((200, "<html>"), (200, "<html>"), "not an OpenAI-compatible server"),
     ],
 )
 def test_untestable_targets_are_refused_with_one_line(
@@ -80,10 +80,19 @@ def test_untestable_targets_are_refused_with_one_line(
     assert "tok-123456" not in str(info.value)
 
 
-def test_a_server_error_is_not_a_preflight_failure(target: respx.MockRouter) -> None:
-    # A target that answers 5xx is there and speaks HTTP: the run itself must judge (and fail) it.
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status_code": 503, "json": {"error": {"message": "busy"}}},
+        {"status_code": 200, "text": "OK: your request was processed"},  # a fault, from an API host
+        {"status_code": 200, "json": OK, "headers": {"content-type": "text/plain"}},
+    ],
+    ids=["5xx", "not-json", "wrong-media-type"],
+)
+def test_an_endpoint_fault_is_not_a_preflight_failure(target: respx.MockRouter, answer: dict) -> None:
+    # The target is there and speaks the API: the run itself must judge (and fail) what it answers.
     target.get("/models").respond(200, json=LISTED)
-    target.post("/chat/completions").respond(503, json={"error": {"message": "busy"}})
+    target.post("/chat/completions").respond(**answer)
     assert run().listed
 
 

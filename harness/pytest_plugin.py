@@ -103,7 +103,9 @@ def pytest_collection_modifyitems(
     if os.environ.get("PYTEST_XDIST_WORKER"):
         # Each worker would run its own contract run, and their items would differ: xdist refuses that.
         # Silence would be a green with nothing tested, so say it.
-        raise pytest.UsageError("servecheck: the contract items cannot run under pytest-xdist; add -p no:xdist")
+        raise pytest.UsageError(
+            "servecheck: the contract items cannot run under pytest-xdist; add -p no:xdist"
+        )
     result = _run(config)
     for name, family in result.families.items():
         checks: list[str | None] = [None] if family.status == "skipped" else list(family.checks)

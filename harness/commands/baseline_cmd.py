@@ -9,6 +9,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from harness.commands.output_file import write_output
 from harness.contract.baseline import read_baseline
 from harness.targets import ConfigError
 
@@ -29,13 +30,5 @@ def baseline(
         print(f"servecheck baseline: error: {exc}", file=sys.stderr)
         raise typer.Exit(2) from None
     text = orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
-    if str(output) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"servecheck baseline: error: cannot write {output}: {exc.strerror}", file=sys.stderr)
-        raise typer.Exit(2) from None
-    print(f"baseline: {output} ({len(document['failures'])} known failure groups)")
+    if write_output(text, output, "baseline"):
+        print(f"baseline: {output} ({len(document['failures'])} known failure groups)")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from harness.commands.output_file import write_output
 from harness.report.html_report import render_html
 from harness.report.markdown import render_markdown
 from harness.report.rundata import RunDirError, read_run
@@ -35,13 +36,5 @@ def report(
     target = output or run_dir / FORMATS[format]
     # The Markdown links failing checks to the HTML report expected beside it.
     text = render_html(run) if format == "html" else render_markdown(run, FORMATS["html"])
-    if str(target) == "-":
-        sys.stdout.write(text)
-        return
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        print(f"servecheck report: error: cannot write {target}: {exc.strerror}", file=sys.stderr)
-        raise typer.Exit(2) from None
-    print(f"report: {target}" + (" (PARTIAL run)" if run.partial else ""))
+    if write_output(text, target, "report"):
+        print(f"report: {target}" + (" (PARTIAL run)" if run.partial else ""))

@@ -32,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--servecheck-families", help="comma-separated families (default: all)")
     group.addoption("--servecheck-examples", type=int, default=10)
     group.addoption("--servecheck-seed", type=int, default=None)
+    group.addoption(
+        "--servecheck-level", default="compat", help="checks that fail: spec, compat (default) or strict"
+    )
 
 
 class ServecheckItem(pytest.Item):
@@ -44,12 +47,17 @@ class ServecheckItem(pytest.Item):
         if self.check is None:
             pytest.skip(self.family.reason)
         tally = self.family.checks[self.check]
-        failure = next((f for f in self.family.failures if f.check == self.check), None)
-        if failure is not None:
-            raise ContractViolation(
-                f"{failure.message} (at {failure.path}); {tally.failed} of {tally.passed + tally.failed} "
-                f"exchanges failed\nreproduce: {failure.curl}"
-            )
+        groups = [
+            f for f in self.family.failures if f.check == self.check and f.status == "failed" and not f.known
+        ]
+        if groups:  # every distinct deviation, each with its reproducer (warnings do not fail)
+            lines = [f"{tally.failed} of {tally.passed + tally.failed + tally.warned} exchanges failed"]
+            for failure in groups:
+                lines += [
+                    f"{failure.code}: {failure.message} (at {failure.path})",
+                    f"reproduce: {failure.curl}",
+                ]
+            raise ContractViolation("\n".join(lines))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: object = None) -> str:
         if isinstance(excinfo.value, ContractViolation):
@@ -80,6 +88,7 @@ def _run(config: pytest.Config) -> ContractResult:
         reasoning_model=config.getoption("servecheck_reasoning_model"),
         token_env=config.getoption("servecheck_token_env"),
         no_auth=config.getoption("servecheck_no_auth"),
+        level=config.getoption("servecheck_level"),
         families=parse_families(config.getoption("servecheck_families") or ",".join(FAMILIES)),
         examples=config.getoption("servecheck_examples"),
         seed=random.randrange(2**32) if seed is None else seed,

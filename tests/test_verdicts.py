@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import random
 import secrets
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +25,7 @@ from test_load_run import results, servecheck_load
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.contract.engine import SHRUNK_GROUPS
 from harness.load.backoff import BACKOFF_MAX_S, BACKOFF_MIN_S, Backoff
 from mock_server.profile import Profile
 from mock_server.server import running_mock
@@ -297,7 +301,9 @@ def test_each_distinct_deviation_is_a_group_with_its_own_reproducer(tmp_path: Pa
     )
     assert len({g["signature"] for g in groups}) == len(groups)
     assert all(g["code"] == "SC-NEGATIVE-STATUS" and g["curl"].startswith("curl ") for g in groups)
-    assert sum(g["shrunk"] for g in groups) >= 1
+    shrunk = [g for g in groups if g["shrunk"]]  # each within its own budget, the first SHRUNK_GROUPS
+    assert len(shrunk) == min(len(groups), SHRUNK_GROUPS)
+    assert len({orjson.dumps(g["request"]["body"]) for g in shrunk}) == len(shrunk)  # its own reproducer
     shown = [line for line in output.splitlines() if line.startswith("FAIL SC-NEGATIVE-STATUS")]
     assert len(shown) == len(groups)
     junit = (tmp_path / "junit.xml").read_text()
@@ -457,3 +463,20 @@ def test_a_baseline_fails_only_on_new_failure_groups(tmp_path: Path) -> None:
     (tmp_path / "junk.json").write_text("[1, 2]")
     code, output = contract("--baseline", str(tmp_path / "junk.json"), env=clean_env())
     assert code == 2 and "not a contract.json or a `servecheck baseline` file" in output
+
+
+def test_the_pytest_plugin_fails_only_on_what_the_level_enforces(tmp_path: Path) -> None:
+    (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
+    env = {**os.environ, **clean_env()}
+    codes = {}
+    with running_mock(defects=["embeddings_nondeterministic"]) as root:
+        for level in ("compat", "strict"):
+            done = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
+                 "--servecheck-base-url", root + "/v1", "--servecheck-families", "embeddings",
+                 "--servecheck-level", level, "--servecheck-seed", "1", str(tmp_path)],
+                capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+            )  # fmt: skip
+            codes[level] = done.returncode, done.stdout
+    assert codes["compat"][0] == 0, codes["compat"][1]  # embeddings.repeat is strict: a warning
+    assert codes["strict"][0] == 1 and "SC-EMBEDDINGS-REPEAT" in codes["strict"][1], codes["strict"][1]

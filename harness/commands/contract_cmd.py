@@ -64,7 +64,8 @@ def contract(
     require: Annotated[
         str,
         typer.Option(
-            help=f"Optional features a clean refusal of fails ({', '.join(FEATURES)}).", metavar="F,..."
+            help=f"Features that must be supported: a clean refusal fails ({', '.join(FEATURES)}).",
+            metavar="F,...",
         ),
     ] = "",
     baseline: Annotated[

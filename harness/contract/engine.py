@@ -249,9 +249,11 @@ class ContractEngine:
                         outcome.check, part, (ex, outcome.message, outcome.path), enforced_here
                     )
         try:
-            shrinkable = [key for key, group in groups.items() if group.enforced][:SHRUNK_GROUPS]
+            # Warnings and known groups keep their first example: shrinking costs requests, and they fail
+            # nothing.
+            wanted = [key for key, group in groups.items() if group.enforced and key not in self.known]
+            shrinkable = wanted[:SHRUNK_GROUPS]
             for key, group in groups.items():
-                # Warnings keep their first example: shrinking costs requests, and they fail nothing.
                 shrunk = self._shrink(fam.family, key, group) if minimize and key in shrinkable else None
                 fam.failures.append(self._failure(fam.family, key, group, shrunk))
         finally:  # a stop while shrinking (budget, Ctrl-C) keeps the rest of the groups as first seen

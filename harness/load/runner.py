@@ -148,8 +148,8 @@ class LoadConfig:
         """The plugin's options (harness/load/options.py) for this run, by attribute name."""
         return {
             "api": self.api,
-            "model": self.model or MOCK_MODELS["chat"],
-            "embedding_model": self.embedding_model or MOCK_MODELS["embedding"],
+            "model": self.model or "",  # a kind the scenario does not send needs no model
+            "embedding_model": self.embedding_model or "",
             "token_env": self.token_var,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
@@ -270,11 +270,11 @@ def _preflight(config: LoadConfig, target: Target) -> Preflight:
     """The target answers as an endpoint that can be loaded, and the models the scenario needs; raises
     TargetUnreachable or ConfigError before Locust starts (so a dead target is never hammered)."""
     token = target.env.get(config.token_var) or os.environ.get(config.token_var) or None
-    given = {"chat": config.model, "completions": config.model, "embeddings": config.embedding_model}
-    if target.embedded:
-        mock = {"chat": MOCK_MODELS["chat"], "completions": MOCK_MODELS["chat"]}
-        given = {kind: model or mock.get(kind, MOCK_MODELS["embedding"]) for kind, model in given.items()}
-    wanted = {kind: given[kind] for kind in SCENARIOS[config.scenario][1]}
+    wanted = {}
+    for kind in SCENARIOS[config.scenario][1]:
+        embeddings = kind == "embeddings"
+        mock = MOCK_MODELS["embedding" if embeddings else "chat"] if target.embedded else None
+        wanted[kind] = (config.embedding_model if embeddings else config.model) or mock
     with TargetClient(
         target.base_url, token, config.token_var, api=config.api, timeout=config.timeout
     ) as client:

@@ -49,10 +49,10 @@ def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: st
 
 
 def over_time(load: dict[str, Any], live: list[dict[str, Any]]) -> go.Figure | None:
-    """Requests/s and latency per second: load.json's series, else live.jsonl (a killed run)."""
+    """Successful requests/s and latency per second: load.json's series, else live.jsonl (a killed run)."""
     series = load.get("series") or []
     if series:
-        rows, keys = series, ("requests", "mean_latency_ms", "mean_ttft_ms")
+        rows, keys = series, ("successful", "mean_latency_ms", "mean_ttft_ms")
         names = ("mean latency (ms)", "mean TTFT (ms)")
     elif live:
         rows, keys = live, ("rps", "p50_latency_ms", "p50_ttft_ms")
@@ -60,10 +60,12 @@ def over_time(load: dict[str, Any], live: list[dict[str, Any]]) -> go.Figure | N
     else:
         return None
     t = [row["t"] for row in rows]
-    rps = [row.get(keys[0], 0) for row in rows]
+    rps = [row.get(keys[0], row.get("requests", 0)) for row in rows]  # runs before `successful`: all
     latency, ttft = ([row.get(key) for row in rows] for key in keys[1:])
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=t, y=rps, name="requests/s", marker_color="#9ecae1", opacity=0.5, yaxis="y2"))
+    fig.add_trace(
+        go.Bar(x=t, y=rps, name="successful requests/s", marker_color="#9ecae1", opacity=0.5, yaxis="y2")
+    )
     fig.add_trace(go.Scatter(x=t, y=latency, mode="lines+markers", name=names[0]))
     if any(v is not None for v in ttft):
         fig.add_trace(go.Scatter(x=t, y=ttft, mode="lines+markers", name=names[1]))

@@ -86,6 +86,7 @@ def print_summary(console: Console, result: ContractResult) -> None:
     skipped = [n for n, f in result.families.items() if f.status == "skipped"]
     extras = [
         f"{totals['failure_groups']} failure groups" if totals["failure_groups"] else "",
+        f"{totals['known_groups']} known (in the baseline)" if totals["known_groups"] else "",
         f"{totals['warning_groups']} warnings (above --level {result.level})"
         if totals["warning_groups"]
         else "",

@@ -226,6 +226,8 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
             f"error rate {budget['error_rate']:.2%} is over the error budget "
             f"(--max-error-rate {budget['max_error_rate']:.2%})"
         )
+    if results["stop_reason"] == "target_unreachable":
+        reasons.append("the target stopped answering: every connection was refused, so the run was cut")
     failed = [v["objective"] for v in results["slo"] if not v["passed"]]
     if failed:
         reasons.append(f"SLO failed: {', '.join(failed)}")

@@ -74,7 +74,7 @@ class ContractViolation(AssertionError):
 
 def _run(config: pytest.Config) -> ContractResult:
     from harness.client import TargetUnreachable
-    from harness.contract.config import FAMILIES, ContractConfig, parse_families
+    from harness.contract.config import FAMILIES, ContractConfig, parse_names
     from harness.contract.engine import ContractEngine
     from harness.contract.target import connect
     from harness.targets import ConfigError
@@ -89,7 +89,7 @@ def _run(config: pytest.Config) -> ContractResult:
         token_env=config.getoption("servecheck_token_env"),
         no_auth=config.getoption("servecheck_no_auth"),
         level=config.getoption("servecheck_level"),
-        families=parse_families(config.getoption("servecheck_families") or ",".join(FAMILIES)),
+        families=parse_names(config.getoption("servecheck_families") or ",".join(FAMILIES)),
         examples=config.getoption("servecheck_examples"),
         seed=random.randrange(2**32) if seed is None else seed,
     )

@@ -13,7 +13,7 @@ from rich.console import Console
 from harness.checks.base import DEFAULT_LEVEL
 from harness.client import TargetUnreachable
 from harness.contract.baseline import compare, known_signatures, read_baseline
-from harness.contract.config import FAMILIES, ContractConfig, parse_families
+from harness.contract.config import FAMILIES, ContractConfig, parse_names
 from harness.contract.engine import ContractEngine
 from harness.contract.target import connect
 from harness.features import FEATURES
@@ -91,7 +91,7 @@ def contract(
         reasoning_model=reasoning_model,
         token_env=token_env,
         no_auth=no_auth,
-        families=parse_families(families),
+        families=parse_names(families),
         examples=examples,
         seed=random.randrange(2**32) if seed is None else seed,
         max_requests=max_requests,
@@ -99,7 +99,7 @@ def contract(
         concurrency=concurrency,
         timeout=timeout,
         level=level,
-        require=parse_families(require),
+        require=parse_names(require),
         baseline=baseline,
         out=out,
         junit=junit,

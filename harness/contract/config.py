@@ -67,5 +67,6 @@ class ContractConfig:
         return live_base_url(self.base_url, self.api)
 
 
-def parse_families(text: str) -> tuple[str, ...]:
+def parse_names(text: str) -> tuple[str, ...]:
+    """A comma-separated flag (`--families chat,stream`, `--require n,tools`) as names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())

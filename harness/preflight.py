@@ -87,15 +87,18 @@ def preflight(client: TargetClient, api: str, wanted: dict[str, str | None]) -> 
     models = client.send(models_request, budgeted=False)
     if models.status == 0:
         raise TargetUnreachable(f"nothing answers at {client.base_url}: {models.error}")
-    if models.status in REFUSED:
-        raise TargetRefused(
-            f"authentication rejected (${client.token_env}): {_describe(models_request, models)}"
-        )
+    # A token may be allowed to query an endpoint but not to list models (Databricks scopes them):
+    # a refused list is fatal only when there is no model to probe instead.
+    refused_list = models.status in REFUSED
     listed = _listed(models)
     resolved = {kind: model or discover(listed, kind) for kind, model in wanted.items()}
     discovered = tuple(kind for kind, model in wanted.items() if model is None and resolved[kind])
     probed = next(((kind, model) for kind, model in resolved.items() if model), None)
     if probed is None:
+        if refused_list:
+            raise TargetRefused(
+                f"authentication rejected (${client.token_env}): {_describe(models_request, models)}"
+            )
         if listed is None and models.content_type != "application/json":
             raise TargetRefused(
                 f"not an OpenAI-compatible server: {_describe(models_request, models)}{_hint(client, api)}"

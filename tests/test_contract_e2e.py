@@ -198,7 +198,7 @@ def test_a_token_rejected_everywhere_exits_2(tmp_path: Path) -> None:
             env={**clean_env(), "OPENAI_API_KEY": "wrong-token-456"},
         )  # fmt: skip
     assert code == 2
-    assert "authentication rejected ($OPENAI_API_KEY): GET /models answered 401" in output
+    assert "authentication rejected ($OPENAI_API_KEY): POST /chat/completions answered 401" in output
     assert "wrong-token-456" not in output
 
 

@@ -49,7 +49,7 @@ def test_missing_models_are_discovered_by_kind(target: respx.MockRouter) -> None
 @pytest.mark.parametrize(
     ("models", "probe", "message"),
     [
-        ((401, {}), None, "authentication rejected ($T): GET /models answered 401"),
+        ((401, {}), (401, {}), "authentication rejected ($T): POST /chat/completions answered 401"),
         ((200, LISTED), (403, {}), "authentication rejected ($T): POST /chat/completions answered 403"),
         ((200, {"data": [{"id": "other"}]}), (404, {}), "model 'acme-chat' is not served: POST"),
         ((404, {}), (404, {}), "not served: POST /chat/completions answered 404"),
@@ -94,6 +94,15 @@ def test_an_endpoint_fault_is_not_a_preflight_failure(target: respx.MockRouter, 
     target.get("/models").respond(200, json=LISTED)
     target.post("/chat/completions").respond(**answer)
     assert run().listed
+
+
+def test_a_token_that_may_query_but_not_list_passes(target: respx.MockRouter) -> None:
+    # Databricks scopes tokens: listing models may be refused where querying the endpoint is allowed.
+    target.get("/models").respond(403, json={"error_code": "PERMISSION_DENIED", "message": "no"})
+    target.post("/chat/completions").respond(200, json=OK)
+    assert run().listed is None
+    with pytest.raises(TargetRefused, match=r"authentication rejected \(\$T\): GET /models answered 403"):
+        run(chat=None)  # nothing to probe instead
 
 
 def test_nothing_to_probe_without_a_model_or_a_list() -> None:

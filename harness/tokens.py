@@ -5,9 +5,16 @@ Special-token text such as "<|endoftext|>" in user input is counted as ordinary 
 
 from __future__ import annotations
 
+import warnings
 from functools import cache, lru_cache
 
-import bpe_openai
+# bpe-openai 0.1.4 reads its packaged ranks with importlib.resources.open_binary, deprecated since
+# Python 3.11, at import and at each encoding's load: silenced here, so users' own suites (through our
+# pytest plugin) never see it.
+_BPE_WARNING = {"message": "open_binary is deprecated", "category": DeprecationWarning}
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", **_BPE_WARNING)
+    import bpe_openai
 
 ENCODING_NAME = "o200k_base"
 
@@ -15,7 +22,9 @@ ENCODING_NAME = "o200k_base"
 @cache
 def encoding() -> bpe_openai.Encoding:
     """The shared encoding, loaded once per process (about 0.15 s)."""
-    return bpe_openai.get_encoding(ENCODING_NAME)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", **_BPE_WARNING)
+        return bpe_openai.get_encoding(ENCODING_NAME)
 
 
 def encode(text: str) -> list[int]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+REFUSED = (401, 403)  # the statuses that refuse a request for its token (missing, wrong, not allowed)
+
 
 @dataclass
 class SSEEvent:

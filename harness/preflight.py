@@ -15,11 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from harness.client import TargetClient, TargetUnreachable
-from harness.exchange import Request, Response
+from harness.exchange import REFUSED, Request, Response
 from harness.routes import path_for
 from harness.targets import ConfigError
 
-REFUSED = (401, 403)
 # Answers that say the server has no such API at all (a static file server, a proxy's own page).
 NOT_AN_API = (405, 501)
 PROBE_BODIES: dict[str, dict[str, Any]] = {

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from harness.levels import DEFAULT_LEVEL, LEVELS  # no imports: the catalogue stays unloaded
+
 if TYPE_CHECKING:  # the engine's modules load Hypothesis strategies: only when a run is asked for
     from harness.contract.results import ContractResult, FamilyResult
 
@@ -33,7 +35,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--servecheck-examples", type=int, default=10)
     group.addoption("--servecheck-seed", type=int, default=None)
     group.addoption(
-        "--servecheck-level", default="compat", help="checks that fail: spec, compat (default) or strict"
+        "--servecheck-level",
+        default=DEFAULT_LEVEL,
+        choices=LEVELS,
+        help=f"checks that fail the run (default {DEFAULT_LEVEL}); weaker ones warn",
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.exchange import Exchange
+from harness.levels import LEVELS
 
 
 class CheckFailed(Exception):
@@ -19,18 +20,6 @@ class CheckFailed(Exception):
         super().__init__(message)
         self.message = message
         self.path = path
-
-
-# What a check's rule rests on, strongest first: `spec`, the OpenAI API reference or Databricks'
-# documentation says so; `compat`, what OpenAI's and Databricks' own servers do and clients rely on
-# though the reference leaves it open; `strict`, good practice. `--level` picks which fail a run.
-LEVELS = ("spec", "compat", "strict")
-DEFAULT_LEVEL = "compat"
-
-
-def enforced(level: str, chosen: str) -> bool:
-    """Whether a failure of a check at `level` fails a run held to `chosen` (else it is a warning)."""
-    return LEVELS.index(level) <= LEVELS.index(chosen)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ def list_checks() -> None:
 def explain(code: Annotated[str, typer.Argument(help="A failure code, e.g. SC-STREAM-DONE.")]) -> None:
     """Say what a failure code's rule is, why it matters and which clients break on it."""
     import harness.checks  # noqa: F401  (registers the catalogue)
-    from harness.checks.base import CATALOGUE, LEVELS, by_code
+    from harness.checks.base import CATALOGUE, by_code
+    from harness.levels import LEVELS
 
     check = by_code(code)
     if check is None:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.checks.base import DEFAULT_LEVEL
 from harness.client import TargetUnreachable
 from harness.contract.baseline import compare, known_signatures, read_baseline
 from harness.contract.config import FAMILIES, ContractConfig, parse_names
@@ -18,6 +17,7 @@ from harness.contract.engine import ContractEngine
 from harness.contract.target import connect
 from harness.features import FEATURES
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
+from harness.levels import DEFAULT_LEVEL
 from harness.output.console import print_summary, progress_bar
 from harness.output.contract_json import write_contract_json
 from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog

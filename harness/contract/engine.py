@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, run_checks
-from harness.checks.base import enforced
 from harness.client import BudgetExhausted, TargetClient
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
@@ -24,10 +23,11 @@ from harness.contract.results import ContractResult, Failure, FamilyResult, Unsu
 from harness.contract.target import Target
 from harness.curl import curl_command
 from harness.envelopes import envelope_message
-from harness.exchange import Exchange, Request
+from harness.exchange import REFUSED, Exchange, Request
 from harness.features import declined_feature
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.interrupt import signal_name
+from harness.levels import enforced
 from harness.routes import path_for
 from harness.schemas import registry
 from harness.shapes import observe_exchange
@@ -218,7 +218,7 @@ class ContractEngine:
 
     def _fail_if_auth_rejected(self, exchanges: list[Exchange]) -> None:
         valid = [ex for ex in exchanges if ex.expect == "success"]
-        if valid and all(ex.response.status in (401, 403) for ex in valid):
+        if valid and all(ex.response.status in REFUSED for ex in valid):
             source = (
                 f"${self.target.token_env}" if self.target.token else f"no token (${self.target.token_env})"
             )

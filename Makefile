@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DEMO_OUT := reports/runs/demo
+DEMO_OUT := servecheck-runs/demo
 
 .PHONY: install chromium demo test lint bench clean
 
@@ -40,4 +40,4 @@ bench: install
 	$(BIN)/python bench/bench_streams.py
 
 clean:
-	rm -rf $(VENV) reports/runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) servecheck-runs .pytest_cache .ruff_cache .hypothesis

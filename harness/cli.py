@@ -3,8 +3,11 @@
 Each command group lives in its own module under harness/commands/ and is mounted here.
 """
 
+from typing import Annotated
+
 import typer
 
+from harness import __version__
 from harness.commands import (
     baseline_cmd,
     checks_cmd,
@@ -24,6 +27,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"servecheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version, exit.")
+    ] = False,
+) -> None:
+    """Contract tests and load benchmarks for OpenAI-compatible and Databricks LLM serving endpoints."""
+
+
 app.add_typer(schemas_cmd.app, name="schemas")
 app.add_typer(checks_cmd.app, name="checks")
 app.command("mock")(mock_cmd.mock)

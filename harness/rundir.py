@@ -1,4 +1,4 @@
-"""Where a run's files land by default: reports/runs/<UTC timestamp>-<kind>-<target slug>/."""
+"""Where a run's files land by default: servecheck-runs/<UTC timestamp>-<kind>-<target slug>/."""
 
 from __future__ import annotations
 

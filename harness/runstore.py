@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from harness import __version__
-from harness.paths import ROOT
+from harness.paths import IN_CHECKOUT, ROOT
 from harness.redact import safe_url, write_redacted
 from harness.schemas import registry
 
@@ -26,7 +26,11 @@ RESULT_FILES = {"contract": "contract.json", "load": "load.json"}
 
 
 def schemas_commit(root: Path = ROOT) -> str | None:
-    """HEAD of the checkout holding the schemas, None when it is no git checkout (or git is missing)."""
+    """HEAD of the checkout holding the schemas, None when it is no git checkout (or git is missing).
+
+    A built wheel has no checkout: its site-packages may sit inside some other repository."""
+    if not IN_CHECKOUT:
+        return None
     try:
         done = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5

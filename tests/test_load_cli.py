@@ -16,7 +16,7 @@ from harness.load.runner import (
     locust_command,
     parse_duration,
 )
-from harness.paths import ROOT
+from harness.paths import SCENARIOS_DIR
 
 
 @pytest.mark.parametrize(
@@ -76,4 +76,4 @@ def test_locust_command_carries_no_token_and_splits_the_open_loop_rate(tmp_path:
     assert command[command.index("--arrival-rate") + 1] == "5.0"
     assert command[command.index("--processes") + 1] == "2"
     assert command[command.index("-t") + 1] == "60s"
-    assert command[command.index("-f") + 1] == f"{ROOT / 'scenarios' / 'chat_stream.py'},{SHAPE_LOCUSTFILE}"
+    assert command[command.index("-f") + 1] == f"{SCENARIOS_DIR / 'chat_stream.py'},{SHAPE_LOCUSTFILE}"

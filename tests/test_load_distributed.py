@@ -22,14 +22,14 @@ import httpx
 import pytest
 from test_load_run import load_env, start_mock
 
-from harness.paths import ROOT
+from harness.paths import SCENARIOS_DIR
 
 TTFT_MS, ITL_MS = 80.0, 8.0
 PROFILE = (
     f"latency: {{ttft: {{dist: constant, mean_ms: {TTFT_MS}}}, itl_ms: {ITL_MS}}}\n"
     "output_tokens: {min: 16, max: 16}\n"
 )
-SCENARIO = str(ROOT / "scenarios" / "chat_stream.py")
+SCENARIO = str(SCENARIOS_DIR / "chat_stream.py")
 LOCUST = [sys.executable, "-m", "locust", "-f", SCENARIO]
 RUN = [
     "--headless",

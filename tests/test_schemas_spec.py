@@ -18,8 +18,8 @@ import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_jsonschema import from_schema
+from openapi_spec import SPEC_PATH, OpenAPISpec, SpecError, load_spec
 
-from harness.openapi_spec import SPEC_PATH, OpenAPISpec, SpecError, load_spec
 from harness.schemas import registry
 
 needs_spec = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"official spec not found at {SPEC_PATH}")
@@ -487,7 +487,7 @@ def test_each_stricter_rule_is_real_and_documented(
     assert words in registry().raw(documented_in)["$comment"]
 
 
-# --- harness.openapi_spec itself ----------------------------------------------------------------------
+# --- openapi_spec itself ----------------------------------------------------------------------
 
 TINY = {
     "openapi": "3.1.0",

@@ -75,7 +75,7 @@ def contract(
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Run folder (default reports/runs/<time>-contract-<host>).")
+        Path | None, typer.Option(help="Run folder (default servecheck-runs/<time>-contract-<host>).")
     ] = None,
     junit: Annotated[
         Path | None, typer.Option(help="Also write JUnit XML here (always written into --out).")

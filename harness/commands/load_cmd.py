@@ -87,7 +87,7 @@ def load(
         str, typer.Option(help="Error budget: a run with more failed requests fails (5%, 0.05).")
     ] = f"{DEFAULT_MAX_ERROR_RATE:.0%}",
     out: Annotated[
-        Path | None, typer.Option(help="Run folder (default reports/runs/<time>-load-<target>).")
+        Path | None, typer.Option(help="Run folder (default servecheck-runs/<time>-load-<target>).")
     ] = None,
 ) -> None:
     """Load-test an LLM endpoint: latency, TTFT, ITL, TPOT, tokens/s, errors by kind, SLO verdicts."""

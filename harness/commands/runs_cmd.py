@@ -1,4 +1,4 @@
-"""`servecheck runs list`: the run folders under reports/runs/ (or --base), newest first."""
+"""`servecheck runs list`: the run folders under servecheck-runs/ (or --base), newest first."""
 
 from __future__ import annotations
 

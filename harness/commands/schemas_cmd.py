@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.paths import ROOT
 from harness.schemadiff import render
 from harness.schemadiff.load import SchemaSetError, load_set
 from harness.schemadiff.sets import diff_sets, is_breaking
@@ -111,7 +110,7 @@ def diff(
         Path | None, typer.Option("--json", help="Also write the changes as JSON here.")
     ] = None,
     md_out: Annotated[Path | None, typer.Option("--md", help="Also write a Markdown summary here.")] = None,
-    repo: Annotated[Path, typer.Option("--repo", help="Repository whose revisions are read.")] = ROOT,
+    repo: Annotated[Path, typer.Option("--repo", help="Repository whose revisions are read.")] = Path("."),
 ) -> None:
     """Compare two schema sets; classify each change as breaking for clients, servers or none (exit 1)."""
     try:

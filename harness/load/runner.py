@@ -43,7 +43,7 @@ from harness.load.options import (
 from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, write_json
 from harness.load.shapes import SHAPES
 from harness.load.slo import parse_slos
-from harness.paths import ROOT
+from harness.paths import SCENARIOS_DIR
 from harness.preflight import Preflight, preflight
 from harness.redact import check_token
 from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
@@ -235,7 +235,7 @@ def _mock_url(mock: subprocess.Popen[bytes]) -> str:
 
 
 def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
-    scenario = ROOT / "scenarios" / SCENARIOS[config.scenario][0]
+    scenario = SCENARIOS_DIR / SCENARIOS[config.scenario][0]
     command = [
         # SIGINT: Locust stops in order and the plugin writes the partial load.json, even if we were
         # killed outright.

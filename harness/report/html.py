@@ -1,4 +1,4 @@
-"""The HTML machinery every servecheck report shares: jinja2 templates from reports/templates/
+"""The HTML machinery every servecheck report shares: jinja2 templates from reports/templates/ (harness.paths)
 (autoescaped: response excerpts are hostile input), plotly figures inlined, one file that opens offline.
 """
 
@@ -14,9 +14,7 @@ import plotly.graph_objects as go
 import plotly.offline
 from markupsafe import Markup
 
-from harness.paths import REPORTS_DIR
-
-TEMPLATES_DIR = REPORTS_DIR / "templates"
+from harness.paths import TEMPLATES_DIR
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.paths import OPENAI_SPEC
-
-SPEC_PATH = OPENAI_SPEC
+# Reference material kept beside the clone (../shared/refs): the official OpenAI OpenAPI document.
+SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "refs" / "openai-openapi.yaml"
 _COMPONENT_REF = "#/components/schemas/"
 # Keys that are OpenAPI annotations, not JSON Schema: dropped so validators and generators ignore them.
 _OPENAPI_ONLY = {"nullable", "discriminator", "example", "xml", "externalDocs"}

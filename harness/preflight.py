@@ -11,22 +11,15 @@ does not stop the run: the target is there, and its faults are for the run to re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from harness.client import TargetClient, TargetUnreachable
 from harness.exchange import REFUSED, Request, Response
-from harness.routes import path_for
+from harness.families import MODEL_FLAGS, PAYLOADS, path_for
 from harness.targets import ConfigError
 
 # Answers that say the server has no such API at all (a static file server, a proxy's own page).
 NOT_AN_API = (405, 501)
-PROBE_BODIES: dict[str, dict[str, Any]] = {
-    "chat": {"messages": [{"role": "user", "content": "ping"}], "max_tokens": 1},
-    "completions": {"prompt": "ping", "max_tokens": 1},
-    "embeddings": {"input": "ping"},
-}
-MODEL_FLAGS = {"chat": "--model", "completions": "--model", "embeddings": "--embedding-model"}
 EMBEDDING_HINTS = ("embed", "bge", "gte", "e5-")  # how embedding models are named by every major host
 
 
@@ -103,11 +96,11 @@ def preflight(client: TargetClient, api: str, wanted: dict[str, str | None]) -> 
                 f"not an OpenAI-compatible server: {_describe(models_request, models)}{_hint(client, api)}"
             )
         where = "it lists " + ", ".join(listed) if listed else _describe(models_request, models)
-        flags = " or ".join(sorted({MODEL_FLAGS[kind] for kind in wanted}))
+        flags = " or ".join(sorted({MODEL_FLAGS[PAYLOADS[kind].model] for kind in wanted}))
         hint = "" if listed is not None else _hint(client, api)
         raise TargetRefused(f"no model given and none discovered ({where}); give {flags}{hint}")
     kind, model = probed
-    body = {**PROBE_BODIES[kind], **({} if api == "databricks" else {"model": model})}
+    body = {**PAYLOADS[kind].probe, **({} if api == "databricks" else {"model": model})}
     probe = Request("POST", path_for(kind, api, model), body)
     answer = client.send(probe, budgeted=False)
     # No answer to the probe (reset, timeout, a cut body) from a host that answered GET: an endpoint

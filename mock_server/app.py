@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from harness.families import PAYLOADS, PayloadFamily
 from mock_server import chat, completions, embeddings, limits, textgen
 from mock_server.auth import authorized
 from mock_server.errors import SERVER_ERROR, ApiError, invalid
@@ -49,12 +50,8 @@ def create_app(
 
     routes = []  # the router tries them in order: the busiest first
     for prefix in ("/v1", "/serving-endpoints"):
-        routes += [
-            Route(f"{prefix}/chat/completions", api(_chat), methods=["POST"]),
-            Route(f"{prefix}/completions", api(_completions), methods=["POST"]),
-            Route(f"{prefix}/embeddings", api(_embeddings), methods=["POST"]),
-            Route(f"{prefix}/models", api(_models, reads_body=False), methods=["GET"]),
-        ]
+        routes += [Route(prefix + f.route, api(_answering(f)), methods=["POST"]) for f in PAYLOADS.values()]
+        routes.append(Route(f"{prefix}/models", api(_models, reads_body=False), methods=["GET"]))
     routes.append(Route("/serving-endpoints/{name}/invocations", api(_invocations), methods=["POST"]))
     routes.append(Route("/health", _health, methods=["GET"]))
     document = orjson.dumps(openapi_document(state.profile, token_required=state.token is not None))
@@ -188,25 +185,25 @@ def _models(state: MockState, call: Call, body: Any, params: dict[str, str]) -> 
     return JsonReply(models_body(state.profile))
 
 
-def _chat(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
-    body = state.validated(
-        "chat_request", body, lambda: {"model": state.first_model("chat"), "messages": GREETING}
-    )
-    return chat.respond(state, call, body, state.model(body["model"], "chat"))
+# The module answering each payload family, and what it answers a request with no body.
+RESPONDERS: dict[str, tuple[Callable[..., JsonReply | Stream], dict[str, Any]]] = {
+    "chat": (chat.respond, {"messages": GREETING}),
+    "completions": (completions.respond, {"prompt": "Hello"}),
+    "embeddings": (embeddings.respond, {"input": "Hello"}),
+}
 
 
-def _completions(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
-    body = state.validated(
-        "completions_request", body, lambda: {"model": state.first_model("chat"), "prompt": "Hello"}
-    )
-    return completions.respond(state, call, body, state.model(body["model"], "chat"))
+def _answering(family: PayloadFamily) -> Handler:
+    """The handler of a payload family's route: its request schema, then its responder for the model."""
+    respond, empty = RESPONDERS[family.name]
 
+    def handler(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
+        body = state.validated(
+            family.request_schema, body, lambda: {"model": state.first_model(family.model), **empty}
+        )
+        return respond(state, call, body, state.model(body["model"], family.model))
 
-def _embeddings(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
-    body = state.validated(
-        "embeddings_request", body, lambda: {"model": state.first_model("embedding"), "input": "Hello"}
-    )
-    return embeddings.respond(state, call, body, state.model(body["model"], "embedding"))
+    return handler
 
 
 def _invocations(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:

@@ -16,18 +16,14 @@ import copy
 from typing import Any
 
 from harness import __version__
+from harness.families import PAYLOADS
 from harness.schemas import registry
 from mock_server.profile import Profile
 
 Schema = dict[str, Any]
 PREFIXES = ("/v1", "/serving-endpoints")
-# route -> (request schema, 200 JSON schema, schema of one streamed event or None, model kind)
-API_ROUTES = {
-    "chat/completions": ("chat_request", "chat_response", "chat_chunk", "chat"),
-    "completions": ("completions_request", "completions_response", "completions_response", "chat"),
-    "embeddings": ("embeddings_request", "embeddings_response", None, "embedding"),
-}
-INVOCATION_ANSWERS = ("chat_response", "completions_response", "embeddings_response")
+INVOCATION_ANSWERS = tuple(family.response_schema for family in PAYLOADS.values())
+INVOCATION_EVENTS = tuple(family.chunk_schema for family in PAYLOADS.values() if family.chunk_schema)
 # The health answer has no schema file: it is the mock's own, not part of the served API.
 HEALTH = {"type": "object", "properties": {"status": {"const": "ok"}}, "required": ["status"]}
 
@@ -38,15 +34,18 @@ def openapi_document(profile: Profile, token_required: bool) -> Schema:
     paths: dict[str, Any] = {}
     for prefix in PREFIXES:
         paths[f"{prefix}/models"] = {"get": _operation("List the served models", None, _json("models_list"))}
-        for route, (request, answer, event, kind) in API_ROUTES.items():
-            body = _with_models(_schema(request), _model_names(profile, kind))
-            content = _json(answer) | (_event_stream(event) if event else {})
+        for family in PAYLOADS.values():
+            body = _with_models(_schema(family.request_schema), _model_names(profile, family.model))
+            content = _json(family.response_schema) | (
+                _event_stream(family.chunk_schema) if family.chunk_schema else {}
+            )
+            route = family.route.lstrip("/")
             paths[f"{prefix}/{route}"] = {"post": _operation(f"POST {route}", body, content)}
     invocations = _operation(
         "Databricks invocations: a chat, completions or embeddings body, by shape",
         _schema("invocations_request"),
         {"application/json": {"schema": {"anyOf": [_schema(n) for n in INVOCATION_ANSWERS]}}}
-        | _event_stream("chat_chunk", "completions_response"),
+        | _event_stream(*INVOCATION_EVENTS),
     )
     invocations["parameters"] = [
         {

@@ -12,7 +12,8 @@ import orjson
 import pytest
 from hypothesis import given, settings
 
-from harness.generate import FAMILIES, FAMILY_KINDS, Case, valid_cases
+from harness.families import CONTRACT, GENERATED, PAYLOADS
+from harness.generate import Case, valid_cases
 from harness.generate.images import SAMPLE_IMAGE_URL
 from harness.generate.narrow import OverlayError
 from harness.generate.valid import params
@@ -28,7 +29,7 @@ examples = settings(max_examples=20, deadline=None)
 
 
 def check_common(case: Case, family: str) -> dict[str, Any]:
-    assert case.family == family and case.kind == FAMILY_KINDS[family]
+    assert case.family == family and case.kind == CONTRACT[family].payload
     assert case.expect == "success" and not case.semantic
     body = case.body
     assert body["model"] == MODEL
@@ -71,8 +72,8 @@ def check_messages(body: dict[str, Any]) -> None:
 
 
 def test_families_cover_every_kind() -> None:
-    assert FAMILIES[-1] == "errors"
-    assert set(FAMILIES[:-1]) == set(FAMILY_KINDS)
+    assert list(CONTRACT)[-2:] == ["errors", "auth"]
+    assert {f.payload for f in GENERATED} == set(PAYLOADS)  # every payload family has valid requests
     with pytest.raises(ValueError, match="no valid requests"):
         valid_cases("errors", MODEL)
 

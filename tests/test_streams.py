@@ -18,7 +18,8 @@ from payloads import (
 )
 
 from harness.exchange import SSEEvent
-from harness.streams import reassemble, reassemble_text, stream_chunks
+from harness.families.reassembly import reassemble, reassemble_text
+from harness.streams import stream_chunks
 
 HEAD = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": CREATED, "model": "m"}
 

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.views import CHAT_FAMILIES, answered, event_path, shorten
+from harness.checks.views import answered, event_path, shorten
 from harness.exchange import Exchange
+from harness.families import GENERATED, PAYLOADS
 from harness.schemas import SchemaError, registry
 from harness.streams import stream_chunks
 
-RESPONSE_SCHEMAS = {family: "chat_response" for family in CHAT_FAMILIES} | {
-    "completions": "completions_response",
-    "embeddings": "embeddings_response",
-}
-# Streamed completions chunks have the shape of the plain response (the OpenAI spec says so).
-CHUNK_SCHEMAS = {family: "chat_chunk" for family in CHAT_FAMILIES} | {"completions": "completions_response"}
+# Per contract family, from its payload family (harness/families/).
+RESPONSE_SCHEMAS = {f.name: PAYLOADS[f.payload].response_schema for f in GENERATED}
+CHUNK_SCHEMAS = {f.name: PAYLOADS[f.payload].chunk_schema for f in GENERATED if PAYLOADS[f.payload].streams}
 SHOWN = 3  # errors quoted in one message
 
 

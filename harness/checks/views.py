@@ -13,13 +13,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from harness.exchange import Exchange, Response
+from harness.families import GENERATED, PAYLOADS, families_of, payload_of
 from harness.schemas import json_path
-from harness.streams import reassemble, reassemble_text, stream_chunks
+from harness.streams import stream_chunks
 
 # Families whose successful response is a chat completion (or a stream of chat completion chunks).
-CHAT_FAMILIES = frozenset({"chat", "stream", "vision", "tools", "structured", "reasoning"})
+CHAT_FAMILIES = families_of("chat")
 # Families whose response carries generated choices and token usage.
-GENERATION_FAMILIES = CHAT_FAMILIES | {"completions"}
+GENERATION_FAMILIES = frozenset(f.name for f in GENERATED if PAYLOADS[f.payload].generates)
 
 
 def request_body(ex: Exchange) -> dict[str, Any]:
@@ -52,8 +53,8 @@ def completion(ex: Exchange) -> dict[str, Any] | None:
     if ex.request.stream:
         if ex.response.events is None:
             return None
-        parts = [chunk for _, chunk in chunks(ex)]
-        return reassemble_text(parts) if ex.family == "completions" else reassemble(parts)
+        reassemble = payload_of(ex.family).reassemble
+        return reassemble([chunk for _, chunk in chunks(ex)]) if reassemble else None
     return ex.response.json if isinstance(ex.response.json, dict) else None
 
 
@@ -75,9 +76,7 @@ def message(choice: dict[str, Any]) -> dict[str, Any]:
 
 def output_text(ex: Exchange, choice: dict[str, Any]) -> str | None:
     """The generated text of a choice: completions text, message content, or its text blocks joined."""
-    if ex.family == "completions":
-        return choice.get("text") if isinstance(choice.get("text"), str) else None
-    content = message(choice).get("content")
+    content = payload_of(ex.family).choice_text(choice)
     if isinstance(content, list):
         texts = [b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text"]
         return "".join(t for t in texts if isinstance(t, str))
@@ -86,8 +85,7 @@ def output_text(ex: Exchange, choice: dict[str, Any]) -> str | None:
 
 def output_path(ex: Exchange, position: int) -> str:
     """Where a choice's generated text lives, as a JSON path."""
-    field = "text" if ex.family == "completions" else "message.content"
-    return f"$.choices[{position}].{field}"
+    return f"$.choices[{position}].{payload_of(ex.family).text_field}"
 
 
 def tool_calls(choice: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.families import CONTRACT
 from harness.features import FEATURES
-from harness.generate.cases import FAMILIES as GENERATED_FAMILIES
 from harness.levels import DEFAULT_LEVEL, LEVELS
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
-FAMILIES = (*GENERATED_FAMILIES, "auth")
+FAMILIES = tuple(CONTRACT)
 
 
 @dataclass

@@ -24,11 +24,11 @@ from harness.contract.target import Target
 from harness.curl import curl_command
 from harness.envelopes import envelope_message
 from harness.exchange import REFUSED, Exchange, Request
+from harness.families import MODEL_FLAGS, model_role, path_for
 from harness.features import declined_feature
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.interrupt import signal_name
 from harness.levels import enforced
-from harness.routes import path_for
 from harness.schemas import registry
 from harness.shapes import observe_exchange
 from harness.targets import ConfigError
@@ -144,10 +144,7 @@ class ContractEngine:
         n = self.config.examples
         model = self.target.model_for(family)
         if model is None:
-            flag = {"embeddings": "--embedding-model", "reasoning": "--reasoning-model"}.get(
-                family, "--model"
-            )
-            fam.skip(f"no model given ({flag})")
+            fam.skip(f"no model given ({MODEL_FLAGS[model_role(family)]})")
             return None
         if family == "auth":
             if self.config.no_auth:

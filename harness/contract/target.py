@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from harness.client import TargetClient
 from harness.contract.config import ContractConfig
-from harness.generate.cases import FAMILY_KINDS
+from harness.families import CONTRACT, model_role
 from harness.preflight import Preflight, preflight
 from harness.targets import MOCK_MODELS
 
@@ -27,11 +27,13 @@ class Target:
     embedded: bool
 
     def model_for(self, family: str) -> str | None:
-        if family == "embeddings":
-            return self.embedding_model
-        if family == "reasoning":
-            return self.reasoning_model
-        return self.chat_model
+        """The model serving a contract family, by its model role."""
+        roles = {
+            "chat": self.chat_model,
+            "embedding": self.embedding_model,
+            "reasoning": self.reasoning_model,
+        }
+        return roles[model_role(family)]
 
     def describe(self) -> dict[str, object]:
         return {
@@ -111,7 +113,7 @@ def _wanted(target: Target, families: tuple[str, ...]) -> dict[str, str | None]:
     """The payload kinds a run sends, the chat model's first unless only embeddings are tested."""
     chat = {"chat": target.chat_model}
     embeddings = {"embeddings": target.embedding_model}
-    kinds = {FAMILY_KINDS.get(family, "chat") for family in families}
+    kinds = {CONTRACT[family].payload for family in families}
     if kinds == {"embeddings"}:
         return embeddings
     return {**chat, **embeddings} if "embeddings" in kinds or "errors" in families else chat

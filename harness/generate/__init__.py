@@ -4,13 +4,11 @@ schemas narrowed by schemas/generation/*.json, and invalid requests made by brea
 Everything is a Hypothesis strategy, so a seed reproduces a run and failures shrink.
 """
 
-from harness.generate.cases import FAMILIES, FAMILY_KINDS, Case
+from harness.generate.cases import Case
 from harness.generate.invalid import bad_image_cases, bad_image_mutations, invalid_cases, invalid_mutations
 from harness.generate.valid import valid_cases
 
 __all__ = [
-    "FAMILIES",
-    "FAMILY_KINDS",
     "Case",
     "bad_image_cases",
     "bad_image_mutations",

@@ -5,37 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Generated families, in the order a run goes through them; "errors" holds the invalid requests.
-FAMILIES: tuple[str, ...] = (
-    "chat",
-    "stream",
-    "completions",
-    "embeddings",
-    "vision",
-    "tools",
-    "structured",
-    "reasoning",
-    "errors",
-)
-
-# Which payload kind (and so which route and request schema) each valid family sends.
-FAMILY_KINDS: dict[str, str] = {
-    "chat": "chat",
-    "stream": "chat",
-    "completions": "completions",
-    "embeddings": "embeddings",
-    "vision": "chat",
-    "tools": "chat",
-    "structured": "chat",
-    "reasoning": "chat",
-}
-
-# The request schema a body of each kind must (or, for invalid cases, must not) validate against.
-KIND_SCHEMAS: dict[str, str] = {
-    "chat": "chat_request",
-    "completions": "completions_request",
-    "embeddings": "embeddings_request",
-}
+from harness.families import PAYLOADS
 
 
 @dataclass(frozen=True)
@@ -56,4 +26,4 @@ class Case:
 
     @property
     def schema(self) -> str:
-        return KIND_SCHEMAS[self.kind]
+        return PAYLOADS[self.kind].request_schema

@@ -19,7 +19,8 @@ import orjson
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-from harness.generate.cases import FAMILY_KINDS, KIND_SCHEMAS, Case
+from harness.families import CONTRACT, PAYLOADS
+from harness.generate.cases import Case
 from harness.generate.narrow import OverlayError, flatten, narrow
 from harness.generate.overlays import overlays
 from harness.generate.values import FORMATS
@@ -31,7 +32,7 @@ Body = dict[str, Any]
 @cache
 def body_schema(kind: str) -> dict[str, Any]:
     """The request schema for a payload kind, resolved and with its top-level allOf folded in."""
-    return flatten(registry().resolved(KIND_SCHEMAS[kind]))
+    return flatten(registry().resolved(PAYLOADS[kind].request_schema))
 
 
 def _spec(family: str) -> dict[str, Any]:
@@ -99,7 +100,7 @@ def _param_dict(kind: str, overlay: dict[str, Any]) -> st.SearchStrategy[Body]:
     strategies = {}
     for name, sub in overlay.get("properties", {}).items():
         if name not in properties:
-            raise OverlayError(f"parameter {name!r} is not in the {KIND_SCHEMAS[kind]} schema")
+            raise OverlayError(f"parameter {name!r} is not in the {PAYLOADS[kind].request_schema} schema")
         strategies[name] = slot(properties[name], sub, name)
     return _object(strategies, overlay.get("required", ()))
 
@@ -134,7 +135,7 @@ def _conversation(shapes: list[list[str]]) -> st.SearchStrategy[list[Body]]:
 
 @cache
 def _family_params(family: str) -> st.SearchStrategy[Body]:
-    return params(FAMILY_KINDS[family], _spec(family)["params"])
+    return params(CONTRACT[family].payload, _spec(family)["params"])
 
 
 @cache
@@ -269,5 +270,5 @@ def bodies(family: str) -> st.SearchStrategy[Body]:
 def valid_cases(family: str, model: str) -> st.SearchStrategy[Case]:
     """Valid requests of one family ("chat", "stream", ...; not "errors") for `model`."""
     strategy = bodies(family)
-    kind = FAMILY_KINDS[family]
+    kind = CONTRACT[family].payload
     return strategy.map(lambda body: Case(family=family, kind=kind, body={"model": model, **body}))

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from harness.families import PAYLOADS
 from harness.sse import INVALID_UTF8, SSEDecoder
 from harness.tokens import count_tokens
 
@@ -155,7 +156,8 @@ def token_counts(
     if usage:
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
-        if isinstance(prompt, int) and (family == "embeddings" or isinstance(completion, int)):
-            return prompt, (None if family == "embeddings" else completion), "usage"
-    completion_count = None if family == "embeddings" else count_tokens(output)
+        generates = PAYLOADS[family].generates
+        if isinstance(prompt, int) and (not generates or isinstance(completion, int)):
+            return prompt, (completion if generates else None), "usage"
+    completion_count = count_tokens(output) if PAYLOADS[family].generates else None
     return count_tokens(request_text(request)), completion_count, "tokenizer"

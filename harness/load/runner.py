@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from harness.client import TargetClient
+from harness.families import PAYLOADS
 from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
 from harness.load.options import (
     DEFAULT_INPUT_TOKENS,
@@ -271,10 +272,10 @@ def _preflight(config: LoadConfig, target: Target) -> Preflight:
     TargetUnreachable or ConfigError before Locust starts (so a dead target is never hammered)."""
     token = target.env.get(config.token_var) or os.environ.get(config.token_var) or None
     wanted = {}
+    given = {"chat": config.model, "embedding": config.embedding_model}
     for kind in SCENARIOS[config.scenario][1]:
-        embeddings = kind == "embeddings"
-        mock = MOCK_MODELS["embedding" if embeddings else "chat"] if target.embedded else None
-        wanted[kind] = (config.embedding_model if embeddings else config.model) or mock
+        role = PAYLOADS[kind].model
+        wanted[kind] = given[role] or (MOCK_MODELS[role] if target.embedded else None)
     with TargetClient(
         target.base_url, token, config.token_var, api=config.api, timeout=config.timeout
     ) as client:

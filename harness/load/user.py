@@ -28,6 +28,7 @@ from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
 from harness.client import MAX_BODY_BYTES
+from harness.families import PAYLOADS, path_for
 from harness.load.backoff import Backoff
 from harness.load.measure import StreamMeter, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
@@ -35,7 +36,6 @@ from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
-from harness.routes import path_for
 
 # What a body read can raise when the connection breaks: a cut body surfaces as the parser's
 # "Incomplete response" (HTTPParseError, an http.client.HTTPException) or a closed/reset socket.
@@ -64,7 +64,9 @@ class LLMUser(FastHttpUser):
             self.concurrency = self.max_inflight
         super().__init__(environment)
         self.rng = random.Random(self.session.next_user_seed())
-        self.model = settings.embedding_model if self.family == "embeddings" else settings.model
+        self.model = (
+            settings.embedding_model if PAYLOADS[self.family].model == "embedding" else settings.model
+        )
         self.path = path_for(self.family, settings.api, self.model)
         self.headers = {"Content-Type": "application/json"}
         token = os.environ.get(settings.token_env)

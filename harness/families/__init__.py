@@ -1,0 +1,64 @@
+"""The payload families and the contract families built on them: the one home of what each is.
+
+Adding a payload family is one module here (its routes, schemas, model role, stream format), its
+schemas under schemas/, its checks and its mock handler.
+"""
+
+from __future__ import annotations
+
+from harness.families import chat, completions, embeddings
+from harness.families.base import ContractFamily, PayloadFamily
+
+__all__ = ["CONTRACT", "GENERATED", "MODEL_FLAGS", "PAYLOADS", "ContractFamily", "PayloadFamily"]
+
+PAYLOADS: dict[str, PayloadFamily] = {f.name: f for f in (chat.FAMILY, completions.FAMILY, embeddings.FAMILY)}
+
+# The flag that names each model role's model on the command line.
+MODEL_FLAGS = {"chat": "--model", "embedding": "--embedding-model", "reasoning": "--reasoning-model"}
+
+# Generated contract families, in the order a run goes through them (then "errors", the invalid
+# requests of every payload family, and "auth"); the engine and the pytest plugin read this order.
+GENERATED: tuple[ContractFamily, ...] = (
+    ContractFamily("chat", "chat", "chat"),
+    ContractFamily("stream", "chat", "chat"),
+    ContractFamily("completions", "completions", "chat"),
+    ContractFamily("embeddings", "embeddings", "embedding"),
+    ContractFamily("vision", "chat", "chat"),
+    ContractFamily("tools", "chat", "chat"),
+    ContractFamily("structured", "chat", "chat"),
+    ContractFamily("reasoning", "chat", "reasoning"),
+)
+CONTRACT: dict[str, ContractFamily] = {
+    f.name: f
+    for f in (*GENERATED, ContractFamily("errors", "chat", "chat"), ContractFamily("auth", "chat", "chat"))
+}
+
+
+def payload_of(family: str) -> PayloadFamily:
+    """The payload family a contract family's requests belong to ("vision" -> chat)."""
+    return PAYLOADS[CONTRACT[family].payload]
+
+
+def model_role(family: str) -> str:
+    """The model role serving a contract family: "chat", "embedding" or "reasoning"."""
+    return CONTRACT[family].model
+
+
+def families_of(payload: str) -> frozenset[str]:
+    """The contract families whose successful answers are that payload family's responses."""
+    return frozenset(f.name for f in GENERATED if f.payload == payload)
+
+
+def path_for(payload: str, api: str, model: str, native: bool = True) -> str:
+    """The request path of a payload family ("models": the model list) on an OpenAI or Databricks target.
+
+    OpenAI: paths are relative to the SDK's base URL (".../v1"). Databricks: the base URL is the
+    workspace host; `native` picks `/serving-endpoints/{model}/invocations` (model optional in the
+    body), else the OpenAI-style route under `/serving-endpoints` (the OpenAI SDK's base URL there).
+    """
+    relative = "/models" if payload == "models" else PAYLOADS[payload].route
+    if api == "openai":
+        return relative
+    if native and payload != "models":
+        return f"/serving-endpoints/{model}/invocations"
+    return "/serving-endpoints" + relative

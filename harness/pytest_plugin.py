@@ -78,11 +78,11 @@ class ContractViolation(AssertionError):
 
 
 def _run(config: pytest.Config) -> ContractResult:
-    from harness.client import TargetUnreachable
     from harness.contract.config import FAMILIES, ContractConfig, parse_names
     from harness.contract.engine import ContractEngine
     from harness.contract.target import connect
     from harness.targets import ConfigError
+    from harness.wire.client import TargetUnreachable
 
     seed = config.getoption("servecheck_seed")
     options = ContractConfig(

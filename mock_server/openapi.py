@@ -17,7 +17,7 @@ from typing import Any
 
 from harness import __version__
 from harness.families import PAYLOADS
-from harness.schemas import registry
+from harness.schemas.registry import registry
 from mock_server.profile import Profile
 
 Schema = dict[str, Any]

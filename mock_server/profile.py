@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import yaml
 
-from harness.features import FEATURES
+from harness.families.features import FEATURES
 from mock_server.defects import DEFECTS
 from mock_server.textgen import MAX_OUTPUT_TOKENS
 
@@ -125,7 +125,7 @@ class Profile:
     max_body_bytes: int = 4 * 1024 * 1024
     output_tokens: OutputTokens = field(default_factory=OutputTokens)
     defects: tuple[str, ...] = ()
-    declines: tuple[str, ...] = ()  # optional features refused with a clean 400 (harness/features.py)
+    declines: tuple[str, ...] = ()  # features refused with a clean 400 (families/features.py)
 
     def __post_init__(self) -> None:
         names = [m.name for m in self.models]

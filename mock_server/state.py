@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import jsonschema_rs
 import orjson
 
-from harness.features import FEATURES, used_features
-from harness.schemas import registry
+from harness.families.features import FEATURES, used_features
+from harness.schemas.registry import registry
 from mock_server.defects import check_defects
 from mock_server.errors import ApiError, invalid, schema_error
 from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from harness.envelopes import envelope_problems
+from harness.wire.envelopes import envelope_problems
 from mock_server.openapi import openapi_document
 from mock_server.profile import Profile
 from mock_server.server import running_mock

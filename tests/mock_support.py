@@ -9,7 +9,7 @@ import httpx
 import orjson
 
 from harness import images
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 CHAT = "mock-chat"
 REASONING = "mock-reasoning"

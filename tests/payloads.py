@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from harness.checks import CATALOGUE, CheckFailed
-from harness.exchange import Exchange, Request, Response
-from harness.sse import parse_sse
+from harness.wire.exchange import Exchange, Request, Response
+from harness.wire.sse import parse_sse
 
 CREATED = 1_750_000_000  # 2025-06-15
 CHAT_MODEL = "mock-chat"

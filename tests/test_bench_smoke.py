@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from harness.schemas import registry
+from harness.schemas.registry import registry
 from harness.tokens import count_tokens
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"

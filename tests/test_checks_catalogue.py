@@ -33,7 +33,7 @@ from payloads import (
 )
 
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 WEATHER = tool_call("get_weather", {"city": "Oslo"})
 STRUCTURED = {

@@ -19,8 +19,8 @@ from payloads import (
 )
 
 from harness.checks import run_checks
-from harness.client import TargetClient
-from harness.exchange import Exchange, Request
+from harness.wire.client import TargetClient
+from harness.wire.exchange import Exchange, Request
 from mock_server.defects import DEFECTS
 from mock_server.server import running_mock
 

@@ -26,15 +26,15 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from harness.client import (
+from harness.targets import ConfigError
+from harness.wire.client import (
     WRONG_TOKEN,
     BudgetExhausted,
     TargetClient,
     retry_after_seconds,
 )
-from harness.exchange import Exchange, Request, SSEEvent
-from harness.redact import redact
-from harness.targets import ConfigError
+from harness.wire.exchange import Exchange, Request, SSEEvent
+from harness.wire.redact import redact
 
 BASE = "http://target.test/v1"
 TOKEN = "dapi-SECRET-0123456789"

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 import orjson
 
 from harness.contract.results import ContractResult, Failure, FamilyResult
-from harness.output.contract_json import write_contract_json
-from harness.output.junit import write_junit
+from harness.report.contract_json import write_contract_json
+from harness.report.junit import write_junit
 
 SECRET = "sk-test-SECRET-0123456789"
 

@@ -10,8 +10,8 @@ import subprocess
 import orjson
 import pytest
 
-from harness.curl import curl_command
-from harness.exchange import Request
+from harness.wire.curl import curl_command
+from harness.wire.exchange import Request
 
 BODY = {
     "model": "m",

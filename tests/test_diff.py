@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.contract.shapes import observe, observe_exchange
 from harness.diff.contract import check_changes, shape_drift
 from harness.diff.failon import FailOnError, parse_fail_on
 from harness.diff.render import html
 from harness.diff.stats import mann_whitney_u, two_proportions
-from harness.exchange import Exchange, Request, Response, SSEEvent
 from harness.load.runner import LOOPBACK_ONLY_ENV
-from harness.shapes import observe, observe_exchange
+from harness.wire.exchange import Exchange, Request, Response, SSEEvent
 from mock_server.server import running_mock
 
 pytestmark = pytest.mark.timeout(90)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from harness.generate import Case, bad_image_cases, invalid_cases
 from harness.generate.invalid import BAD_IMAGES, MUTATIONS, _image_mutation, _mutated
 from harness.generate.valid import valid_cases
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 MODEL, EMBED = "chat-model", "embed-model"
 MODELS = {"chat": MODEL, "tools": MODEL, "structured": MODEL, "embeddings": EMBED}

@@ -18,7 +18,7 @@ from harness.generate.images import SAMPLE_IMAGE_URL
 from harness.generate.narrow import OverlayError
 from harness.generate.valid import params
 from harness.generate.values import LONG_MAX
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 MODEL = "test-model"
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")

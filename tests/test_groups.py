@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 from harness.contract.groups import general_path, signature, without_values
-from harness.exchange import Exchange, Request, Response
+from harness.wire.exchange import Exchange, Request, Response
 
 
 def exchange(status: int = 200, body: object = None, note: str = "", expect: str = "success") -> Exchange:

@@ -11,7 +11,7 @@ from harness.load.metrics import LoadMetrics, RequestRecord
 from harness.load.options import settings_from
 from harness.load.results import build_results, slo_values
 from harness.load.sweep import curve, knee
-from harness.redact import safe_url
+from harness.wire.redact import safe_url
 
 OPTIONS = dict(
     api="openai",

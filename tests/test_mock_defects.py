@@ -14,7 +14,7 @@ import pytest
 from mock_support import CHAT, EMBED, HELLO, REASONING, WEATHER, data_uri, png
 from starlette.testclient import TestClient
 
-from harness.schemas import registry
+from harness.schemas.registry import registry
 from mock_server.app import create_app
 from mock_server.defects import DEFECTS
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from mock_support import CHAT, EMBED, HELLO, WEATHER, assert_valid, check_response, data_uri, png
 
-from harness.schemas import registry
+from harness.schemas.registry import registry
 from mock_server.profile import Profile
 from mock_server.server import running_mock
 

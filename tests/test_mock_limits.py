@@ -18,7 +18,7 @@ import httpx
 import orjson
 import pytest
 
-from harness.envelopes import envelope_problems
+from harness.wire.envelopes import envelope_problems
 from mock_server import limits
 from mock_server.server import running_mock
 

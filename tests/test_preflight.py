@@ -9,8 +9,8 @@ import socket
 import pytest
 import respx
 
-from harness.client import TargetClient, TargetUnreachable
-from harness.preflight import TargetRefused, discover, preflight
+from harness.wire.client import TargetClient, TargetUnreachable
+from harness.wire.preflight import TargetRefused, discover, preflight
 
 BASE = "http://target.test/v1"
 LISTED = {"object": "list", "data": [{"id": "acme-chat"}, {"id": "acme-embed-small"}]}

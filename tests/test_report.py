@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.report import plots
-from harness.report.html import Section, plot_div, render_page
+from harness.render.html import Section, plot_div, render_page
 from harness.report.html_report import render_html
-from harness.report.rundata import RunData
+from harness.runs.read import RunData
 from mock_server.server import running_mock
 
 CLEAN = {name: "" for name in ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")}

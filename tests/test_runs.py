@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.runstore import list_runs, write_run_json
-from harness.schemas import registry
+from harness.runs.store import list_runs, write_run_json
+from harness.schemas.registry import registry
 from mock_server.server import running_mock
 
 TOKEN = "sk-runstore-Zq8vTq3mJx1WbN4"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis_jsonschema import from_schema
 
 from harness.paths import SCHEMAS_DIR
-from harness.schemas import SchemaError, SchemaLoadError, SchemaRegistry, json_path, registry
+from harness.schemas.registry import SchemaError, SchemaLoadError, SchemaRegistry, json_path, registry
 
 PAYLOADS = {
     "chat_request",

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.commands import schemas_cmd
-from harness.schemas import SchemaRegistry, registry
+from harness.schemas.registry import SchemaRegistry, registry
 
 runner = CliRunner()
 

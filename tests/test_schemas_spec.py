@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_jsonschema import from_schema
 from openapi_spec import SPEC_PATH, OpenAPISpec, SpecError, load_spec
 
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 needs_spec = pytest.mark.skipif(not SPEC_PATH.exists(), reason=f"official spec not found at {SPEC_PATH}")
 

@@ -22,10 +22,10 @@ import pytest
 from asgi_support import serving
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from harness.client import TargetClient, TargetUnreachable
 from harness.load.runner import LOOPBACK_ONLY_ENV
-from harness.preflight import preflight
 from harness.targets import ConfigError
+from harness.wire.client import TargetClient, TargetUnreachable
+from harness.wire.preflight import preflight
 from mock_server import auth, server
 from mock_server.app import create_app
 from mock_server.profile import load_profile

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.exchange import SSEEvent
-from harness.sse import UNTERMINATED, SSEDecoder, parse_sse
+from harness.wire.exchange import SSEEvent
+from harness.wire.sse import UNTERMINATED, SSEDecoder, parse_sse
 
 # A realistic chat stream with every framing feature: comments, an event name, id/retry, CRLF, CR,
 # multi-line data, data without the optional space, multi-byte UTF-8, an unknown field and [DONE].

@@ -17,9 +17,9 @@ from payloads import (
     usage,
 )
 
-from harness.exchange import SSEEvent
 from harness.families.reassembly import reassemble, reassemble_text
-from harness.streams import stream_chunks
+from harness.wire.exchange import SSEEvent
+from harness.wire.streams import stream_chunks
 
 HEAD = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": CREATED, "model": "m"}
 

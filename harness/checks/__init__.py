@@ -24,7 +24,7 @@ from harness.checks import (  # noqa: F401
     vision,
 )
 from harness.checks.base import CATALOGUE, Check, CheckFailed, check
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 __all__ = ["CATALOGUE", "Check", "CheckFailed", "CheckOutcome", "check", "run_checks"]
 

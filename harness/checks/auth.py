@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import CheckFailed, check
 from harness.checks.negative import note_suffix, require_envelope
 from harness.checks.views import describe_status
-from harness.exchange import REFUSED, Exchange
+from harness.wire.exchange import REFUSED, Exchange
 
 
 @check(

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.exchange import Exchange
 from harness.levels import LEVELS
+from harness.wire.exchange import Exchange
 
 
 class CheckFailed(Exception):

@@ -22,7 +22,7 @@ from harness.checks.views import (
     tool_calls,
     usage_counts,
 )
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 EPOCH_FLOOR = 1_577_836_800  # 2020-01-01: no OpenAI-compatible server answered before that
 CLOCK_SKEW = 86_400  # seconds a target's clock may run ahead of ours

@@ -12,7 +12,7 @@ import orjson
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import answered, integer, request_body, shorten
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 REPEAT_TOLERANCE = 1e-6  # per component; batching may reorder float sums on the server
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import describe_status, shorten
-from harness.envelopes import envelope_problems
-from harness.exchange import Exchange
+from harness.wire.envelopes import envelope_problems
+from harness.wire.exchange import Exchange
 
 SHOWN = 3  # envelope problems quoted in one message
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import chat_completion, choices, from_stream, message, tool_calls
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 
 def _said(value: Any) -> bool:

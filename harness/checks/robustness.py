@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import describe_status
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 
 @check(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import answered, event_path, shorten
-from harness.exchange import Exchange
 from harness.families import GENERATED, PAYLOADS
-from harness.schemas import SchemaError, registry
-from harness.streams import stream_chunks
+from harness.schemas.registry import SchemaError, registry
+from harness.wire.exchange import Exchange
+from harness.wire.streams import stream_chunks
 
 # Per contract family, from its payload family (harness/families/).
 RESPONSE_SCHEMAS = {f.name: PAYLOADS[f.payload].response_schema for f in GENERATED}

@@ -21,10 +21,10 @@ from harness.checks.views import (
     shorten,
     streamed,
 )
-from harness.exchange import Exchange
-from harness.schemas import registry
-from harness.sse import parse_sse
-from harness.streams import DONE
+from harness.schemas.registry import registry
+from harness.wire.exchange import Exchange
+from harness.wire.sse import parse_sse
+from harness.wire.streams import DONE
 
 SHOWN = 3  # framing problems quoted in one message
 

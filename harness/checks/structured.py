@@ -23,7 +23,7 @@ from harness.checks.views import (
     tool_calls,
     user_schema_problem,
 )
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 
 def response_format(ex: Exchange) -> tuple[str | None, Any]:

@@ -20,7 +20,7 @@ from harness.checks.views import (
     tool_calls,
     user_schema_problem,
 )
-from harness.exchange import Exchange
+from harness.wire.exchange import Exchange
 
 Call = tuple[str, dict[str, Any], dict[str, Any]]  # (JSON path of the call, its choice, the call)
 

@@ -6,8 +6,8 @@ import orjson
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import describe_status, event_path, shorten
-from harness.exchange import Exchange
-from harness.streams import DONE
+from harness.wire.exchange import Exchange
+from harness.wire.streams import DONE
 
 
 def _has_contract_body(ex: Exchange) -> bool:

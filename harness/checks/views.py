@@ -12,10 +12,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from harness.exchange import Exchange, Response
 from harness.families import GENERATED, PAYLOADS, families_of, payload_of
-from harness.schemas import json_path
-from harness.streams import stream_chunks
+from harness.schemas.registry import json_path
+from harness.wire.exchange import Exchange, Response
+from harness.wire.streams import stream_chunks
 
 # Families whose successful response is a chat completion (or a stream of chat completion chunks).
 CHAT_FAMILIES = families_of("chat")

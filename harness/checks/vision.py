@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import CHAT_FAMILIES, completion, from_stream, integer, request_body
-from harness.exchange import Exchange
 from harness.tokens import count_tokens
+from harness.wire.exchange import Exchange
 
 IMAGE_TOKEN_FLOOR = 1
 MESSAGE_TOKENS = 3  # OpenAI's chat format: tokens framing each message

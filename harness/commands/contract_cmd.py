@@ -10,23 +10,25 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.client import TargetUnreachable
 from harness.contract.baseline import compare, known_signatures, read_baseline
 from harness.contract.config import FAMILIES, ContractConfig, parse_names
 from harness.contract.engine import ContractEngine
+from harness.contract.shapes import shapes_document
 from harness.contract.target import connect
-from harness.features import FEATURES
+from harness.families.features import FEATURES
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.levels import DEFAULT_LEVEL
-from harness.output.console import print_summary, progress_bar
-from harness.output.contract_json import write_contract_json
-from harness.output.findings_jsonl import FINDINGS_FILE, FindingsLog
-from harness.output.junit import write_junit
-from harness.rundir import check_writable, default_run_dir
-from harness.runstore import RESULT_FILES, flags_of, write_run_json
-from harness.schemas import registry
-from harness.shapes import SHAPES_FILE, write_shapes_json
+from harness.report.console import print_summary, progress_bar
+from harness.report.contract_json import write_contract_json
+from harness.report.findings_jsonl import FindingsLog
+from harness.report.junit import write_junit
+from harness.runs import layout
+from harness.runs.files import write_json
+from harness.runs.rundir import check_writable, default_run_dir
+from harness.runs.store import flags_of, write_run_json
+from harness.schemas.registry import registry
 from harness.targets import ConfigError
+from harness.wire.client import TargetUnreachable
 
 
 def contract(
@@ -132,20 +134,22 @@ def _run(config: ContractConfig, console: Console) -> int:
         secrets = [target.token] if target.token else []
         run_dir = config.out or default_run_dir("contract", target.base_url)
         write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
-        with FindingsLog(run_dir / FINDINGS_FILE, secrets) as findings, progress_bar(console) as progress:
+        with FindingsLog(run_dir / layout.FINDINGS, secrets) as findings, progress_bar(console) as progress:
             findings.start(target.describe(), config.seed, registry().fingerprint())
             engine = ContractEngine(config, target, client, known_signatures(known) if known else frozenset())
             result = engine.run(progress, findings.family)
             if config.baseline:
                 result.baseline = compare(result, engine.known, config.baseline)
             findings.end(result)
-    write_contract_json(result, run_dir / RESULT_FILES["contract"], secrets)
-    write_shapes_json({n: f.shapes for n, f in result.families.items()}, run_dir / SHAPES_FILE)
-    write_junit(result, run_dir / "junit.xml", secrets)
+    write_contract_json(result, run_dir / layout.CONTRACT, secrets)
+    write_json(
+        run_dir / layout.SHAPES, shapes_document({n: f.shapes for n, f in result.families.items()}), secrets
+    )
+    write_junit(result, run_dir / layout.JUNIT, secrets)
     if config.junit:
         write_junit(result, config.junit, secrets)
     print_summary(console, result)
-    console.print(f"results: {run_dir / RESULT_FILES['contract']}")
+    console.print(f"results: {run_dir / layout.CONTRACT}")
     if result.signal:
         return EXIT_CODES[result.signal]
     if result.verdict == "untested" and not result.partial:

@@ -13,7 +13,7 @@ from rich.console import Console
 from harness.diff.compare import compare
 from harness.diff.failon import FailOnError, parse_fail_on
 from harness.diff.render import html, markdown, print_console
-from harness.report.rundata import RunDirError
+from harness.runs.read import RunDirError
 
 
 def diff(

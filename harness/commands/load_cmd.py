@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from harness.client import TargetUnreachable
 from harness.interrupt import EXIT_CODES, signal_name
 from harness.load.console import live_progress, print_results
 from harness.load.options import (
@@ -27,11 +26,12 @@ from harness.load.options import (
 )
 from harness.load.runner import SCENARIOS, LoadConfig, LoadFailed, parse_duration, run_load
 from harness.load.shapes import SHAPES
-from harness.preflight import Preflight
-from harness.redact import safe_url
-from harness.rundir import check_writable, default_run_dir
-from harness.runstore import flags_of, write_run_json
+from harness.runs.rundir import check_writable, default_run_dir
+from harness.runs.store import flags_of, write_run_json
 from harness.targets import ConfigError, live_base_url
+from harness.wire.client import TargetUnreachable
+from harness.wire.preflight import Preflight
+from harness.wire.redact import safe_url
 
 
 def load(

@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from harness.features import FEATURES
+from harness.families.features import FEATURES
 from mock_server.defects import DEFECTS, check_defects
 from mock_server.faults import FAULTS, FaultError, check_faults
 

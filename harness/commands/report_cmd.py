@@ -11,9 +11,10 @@ import typer
 from harness.commands.output_file import write_output
 from harness.report.html_report import render_html
 from harness.report.markdown import render_markdown
-from harness.report.rundata import RunDirError, read_run
+from harness.runs import layout
+from harness.runs.read import RunDirError, read_run
 
-FORMATS = {"html": "report.html", "md": "report.md"}
+FORMATS = layout.REPORTS
 
 
 def report(

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.paths import RUNS_DIR
-from harness.runstore import list_runs
+from harness.runs.store import list_runs
 
 app = typer.Typer(help="The run store: past contract and load runs.", no_args_is_help=True)
 

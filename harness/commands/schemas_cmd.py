@@ -16,7 +16,7 @@ from rich.text import Text
 from harness.schemadiff import render
 from harness.schemadiff.load import SchemaSetError, load_set
 from harness.schemadiff.sets import diff_sets, is_breaking
-from harness.schemas import SchemaLoadError, SchemaRegistry, registry
+from harness.schemas.registry import SchemaLoadError, SchemaRegistry, registry
 
 app = typer.Typer(help="Inspect the JSON Schemas and validate payloads against them.", no_args_is_help=True)
 

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from harness.contract.results import ContractResult
-from harness.runstore import RESULT_FILES
+from harness.runs import layout
 from harness.targets import ConfigError
 
 BASELINE_KIND = "servecheck-baseline"
@@ -42,7 +42,7 @@ def baseline_document(contract: dict[str, Any]) -> dict[str, Any]:
 def read_baseline(path: Path, flag: str = "--baseline") -> dict[str, Any]:
     """The known-failures document of `path`: a baseline file, a contract.json or a contract run folder.
     ConfigError (one line) for anything else."""
-    source = path / RESULT_FILES["contract"] if path.is_dir() else path
+    source = path / layout.CONTRACT if path.is_dir() else path
     try:
         data = orjson.loads(source.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:

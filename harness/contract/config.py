@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.families import CONTRACT
-from harness.features import FEATURES
+from harness.families.features import FEATURES
 from harness.levels import DEFAULT_LEVEL, LEVELS
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 

@@ -15,23 +15,22 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, run_checks
-from harness.client import BudgetExhausted, TargetClient
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
 from harness.contract.groups import signature
 from harness.contract.results import ContractResult, Failure, FamilyResult, Unsupported
+from harness.contract.shapes import observe_exchange
 from harness.contract.target import Target
-from harness.curl import curl_command
-from harness.envelopes import envelope_message
-from harness.exchange import REFUSED, Exchange, Request
 from harness.families import MODEL_FLAGS, model_role, path_for
-from harness.features import declined_feature
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.interrupt import signal_name
 from harness.levels import enforced
-from harness.schemas import registry
-from harness.shapes import observe_exchange
+from harness.schemas.registry import registry
 from harness.targets import ConfigError
+from harness.wire.client import BudgetExhausted, TargetClient
+from harness.wire.curl import curl_command
+from harness.wire.envelopes import declined_feature, envelope_message
+from harness.wire.exchange import REFUSED, Exchange, Request
 
 EXCERPT_BYTES = 2000
 SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
@@ -313,7 +312,7 @@ class ContractEngine:
 
     def _failure(self, family: str, key: str, group: Group, shrunk: Found | None) -> Failure:
         ex, message, path = shrunk or group.found
-        response = ex.response  # the client masked any echo of the token in it (harness/client.py)
+        response = ex.response  # the client masked any echo of the token in it (harness/wire/client.py)
         excerpt = response.body[:EXCERPT_BYTES].decode("utf-8", "replace")
         token_env = None if ex.note == "no token" else self.target.token_env
         check = CATALOGUE[group.check]

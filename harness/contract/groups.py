@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from harness.envelopes import envelope_message
-from harness.exchange import Exchange
+from harness.wire.envelopes import envelope_message
+from harness.wire.exchange import Exchange
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
 # Numbers are values, except an HTTP status ("status 503", "HTTP 404"): that is the kind of failure.

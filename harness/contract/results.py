@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from harness.runs.verdict import totals_of, verdict_of
 
 
 @dataclass
@@ -54,7 +55,7 @@ class FamilyResult:
     requests: int = 0
     checks: dict[str, CheckTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
-    unsupported: dict[str, Unsupported] = field(default_factory=dict)  # by feature (harness/features.py)
+    unsupported: dict[str, Unsupported] = field(default_factory=dict)  # by feature (families/features.py)
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # observed response shapes (shapes.py)
 
     def tally(self, check: str) -> CheckTally:
@@ -74,31 +75,6 @@ class FamilyResult:
             "unsupported": {name: asdict(u) for name, u in self.unsupported.items()},
             "failures": [asdict(f) for f in self.failures],
         }
-
-
-def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Checks per family that passed or failed, and how many times checks were evaluated, from families
-    in contract.json's form (so a run rebuilt from findings.jsonl counts the same way)."""
-    families = list(families)
-    checks = [c for fam in families for c in fam.get("checks", {}).values()]
-    failures = [f for fam in families for f in fam.get("failures", [])]
-    return {
-        "passed": sum(not c.get("failed") for c in checks),
-        "failed": sum(bool(c.get("failed")) for c in checks),
-        "warned": sum(bool(c.get("warned")) and not c.get("failed") for c in checks),
-        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) + c.get("warned", 0) for c in checks),
-        "failure_groups": sum(f.get("status") == "failed" and not f.get("known") for f in failures),
-        "known_groups": sum(bool(f.get("known")) for f in failures),
-        "warning_groups": sum(f.get("status") == "warning" for f in failures),
-        "unsupported": sorted({name for fam in families for name in fam.get("unsupported", {})}),
-        "families_skipped": sum(fam.get("status") == "skipped" for fam in families),
-    }
-
-
-def verdict_of(failed: bool, totals: dict[str, int]) -> str:
-    if failed:
-        return "failed"
-    return "passed" if totals["evaluations"] else "untested"
 
 
 @dataclass

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from harness.client import TargetClient
 from harness.contract.config import ContractConfig
 from harness.families import CONTRACT, model_role
-from harness.preflight import Preflight, preflight
 from harness.targets import MOCK_MODELS
+from harness.wire.client import TargetClient
+from harness.wire.preflight import Preflight, preflight
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from typing import Any
 from harness.diff.contract import check_changes, shape_drift
 from harness.diff.failon import Condition, triggered
 from harness.diff.load import load_diff, settings_notes
-from harness.report.rundata import RunData, RunDirError, read_run
-from harness.shapes import SHAPES_FILE, read_shapes_json
+from harness.runs import layout
+from harness.runs.files import read_json
+from harness.runs.read import RunData, RunDirError, read_run
 
 
 def _require(run: RunData, kind: str, keys: tuple[str, ...]) -> None:
@@ -20,8 +21,7 @@ def _require(run: RunData, kind: str, keys: tuple[str, ...]) -> None:
 
 
 def _shapes(run: RunData) -> dict[str, Any] | None:
-    path = run.path / SHAPES_FILE
-    return read_shapes_json(path) if path.exists() else None
+    return read_json(run.path / layout.SHAPES)
 
 
 def _contract(base: RunData, new: RunData, notes: list[str]) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def _contract(base: RunData, new: RunData, notes: list[str]) -> dict[str, Any]:
     contract: dict[str, Any] = {"checks": check_changes(base.contract, new.contract), "shapes": []}
     base_shapes, new_shapes = _shapes(base), _shapes(new)
     if base_shapes is None or new_shapes is None:
-        notes.append(f"no shape drift: a run has no {SHAPES_FILE} (runs before shapes were recorded)")
+        notes.append(f"no shape drift: a run has no {layout.SHAPES} (runs before shapes were recorded)")
         return contract
     contract["shapes"] = shape_drift(base_shapes, new_shapes)
     if base.contract.get("seed") != new.contract.get("seed"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.shapes import Shapes
+from harness.contract.shapes import Shapes
 
 
 def _statuses(contract: dict[str, Any]) -> dict[tuple[str, str], str]:

@@ -12,18 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from harness.diff.stats import mann_whitney_u, two_proportions
+from harness.runs.metrics import RATES, TIMED
 
 MIN_SAMPLES = 20
 ALPHA = 0.05
 THRESHOLD = 0.05  # relative change below which a significant shift is still "unchanged"
 STATS = ("p50", "p95", "p99", "mean")
-# name -> key in load.json metrics and samples.jsonl (ITL has no per-request sample)
-LATENCIES = {"latency": "latency_ms", "ttft": "ttft_ms", "itl": "itl_ms", "tpot": "tpot_ms"}
-# name -> (key in load.json, field of its per-second series); throughput counts successful requests
-RATES = {
-    "throughput": ("rps", "successful"),
-    "output_tokens_per_s": ("output_tokens_per_s", "output_tokens"),
-}
+# Compared: the latencies an objective may name (ITL has no per-request sample: percentile deltas),
+# and the rates with a per-second series.
+LATENCIES = {m.name: m for m in TIMED if m.slo}
+PER_SECOND = {m.name: m for m in RATES.values() if m.series}
 # Settings two load runs must share for their figures to compare (load.json's config).
 SETTINGS = (
     "user_classes",
@@ -50,7 +48,7 @@ def settings_notes(base: dict, new: dict) -> list[str]:
     ]
 
 
-METRICS = (*LATENCIES, *RATES, "error_rate")
+METRICS = (*LATENCIES, *RATES)
 
 
 def _relative(base: float | None, new: float | None) -> float | None:
@@ -82,7 +80,7 @@ def _guard(
 
 
 def _latency(name: str, base: dict, new: dict, samples: tuple[list, list]) -> dict[str, Any] | None:
-    key = LATENCIES[name]
+    key = LATENCIES[name].key
     b, n = base["metrics"].get(key), new["metrics"].get(key)
     if not b or not n or not b.get("count") or not n.get("count"):
         return None
@@ -107,7 +105,7 @@ def _per_second(run: dict, field: str) -> list[float]:
 
 
 def _rate(name: str, base: dict, new: dict) -> dict[str, Any]:
-    key, field = RATES[name]
+    key, field = PER_SECOND[name].key, PER_SECOND[name].series or ""
     change = _relative(base.get(key), new.get(key))
     test, p, enough, significant = _guard(
         _per_second(base, field), _per_second(new, field), (base["requests"], new["requests"]), "rate delta"
@@ -152,6 +150,6 @@ def load_diff(
 ) -> list[dict[str, Any]]:
     """One entry per metric both runs measured: the stats, their changes, the test and the verdict."""
     rows = [_latency(name, base, new, (base_samples, new_samples)) for name in LATENCIES]
-    rows += [_rate(name, base, new) for name in RATES]
+    rows += [_rate(name, base, new) for name in PER_SECOND]
     rows.append(_error_rate(base, new))
     return [row for row in rows if row is not None]

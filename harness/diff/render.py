@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.diff.load import STATS
-from harness.report.html import Section, fragment, render_page
+from harness.render.html import Section, fragment, render_page
 
 CHECK_LISTS = ("newly_failing", "newly_passing", "newly_skipped", "no_longer_skipped")
 TESTS = {

@@ -24,7 +24,7 @@ from harness.generate.cases import Case
 from harness.generate.narrow import OverlayError, flatten, narrow
 from harness.generate.overlays import overlays
 from harness.generate.values import FORMATS
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 Body = dict[str, Any]
 

@@ -13,17 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.load.sweep import curve
-
-METRIC_LABELS = {  # load.json's metrics, in the order tables show them
-    "latency_ms": "latency (ms)",
-    "ttft_ms": "TTFT (ms)",
-    "first_event_ms": "first event (ms)",
-    "itl_ms": "ITL (ms)",
-    "tpot_ms": "TPOT (ms)",
-    "prompt_tokens": "prompt tokens",
-    "completion_tokens": "completion tokens",
-}
-_STATS = ("count", "mean", "p50", "p90", "p95", "p99", "max")
+from harness.runs.metrics import DISTRIBUTIONS, SUMMARY
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -66,12 +56,12 @@ def live_progress(console: Console, duration_s: int) -> Iterator[Callable[[dict[
 def print_results(console: Console, results: dict[str, Any]) -> None:
     table = Table(title=f"servecheck load: {escape(results['config']['host'])}", title_justify="left")
     table.add_column("metric")
-    for stat in _STATS:
+    for stat in SUMMARY:
         table.add_column(stat, justify="right")
-    for key, label in METRIC_LABELS.items():
-        summary = results["metrics"][key]
+    for metric in DISTRIBUTIONS.values():
+        summary = results["metrics"][metric.key]
         if summary["count"]:
-            table.add_row(label, *(_num(summary[stat]) for stat in _STATS))
+            table.add_row(metric.label, *(_num(summary[stat]) for stat in SUMMARY))
     console.print(table)
     sources = ", ".join(f"{n:,} from {src}" for src, n in results["token_source"].items()) or "none"
     console.print(

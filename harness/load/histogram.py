@@ -15,11 +15,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.runs.metrics import PERCENTILES
+
 ALPHA = 0.005  # relative error bound of every reported percentile
 _GAMMA = (1 + ALPHA) / (1 - ALPHA)
 _LOG_GAMMA = math.log(_GAMMA)
 ZERO_BELOW = 1e-3  # values below this (1 microsecond in ms) count as zero
-PERCENTILES = (50, 90, 95, 99)
 
 
 class Histogram:

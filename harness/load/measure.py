@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from harness.families import PAYLOADS
-from harness.sse import INVALID_UTF8, SSEDecoder
 from harness.tokens import count_tokens
+from harness.wire.sse import INVALID_UTF8, SSEDecoder
 
 
 def _text_of(value: Any) -> str:

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.load.histogram import Histogram
+from harness.runs.metrics import DISTRIBUTIONS
 
 RECORD_KEY = "servecheck_record"  # where the record rides in a Locust request event's context
-HISTOGRAMS = ("latency", "ttft", "first_event", "itl", "tpot", "prompt_tokens", "completion_tokens")
+HISTOGRAMS = tuple(DISTRIBUTIONS)  # one histogram per distribution of the registry
 _SAMPLES_PER_KIND = 3
 # Fields of one second of the series, in the order they are stored.
 SERIES_FIELDS = (

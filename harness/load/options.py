@@ -12,13 +12,13 @@ from typing import Any
 
 from harness.load.prompts import Distribution, parse_distribution
 from harness.load.shapes import SHAPES
+from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE
 from harness.targets import MOCK_MODELS, TOKEN_ENV
 
 DEFAULT_INPUT_TOKENS = "normal:256,64"
 DEFAULT_OUTPUT_TOKENS = "normal:128,32"
 ARRIVALS = ("poisson", "constant")
 DEFAULT_MAX_REQUESTS = 1_000_000  # a count bound on every run, on top of the time bound
-DEFAULT_MAX_ERROR_RATE = 0.05  # the error budget: more failed requests than this fail a run
 
 
 def add_arguments(parser: Any) -> None:

@@ -27,25 +27,19 @@ from typing import Any
 
 import gevent
 import locust
-import orjson
 from locust.runners import MasterRunner, WorkerRunner
 
 from harness.load.metrics import RECORD_KEY, LoadMetrics
 from harness.load.options import Settings, add_arguments, settings_from
 from harness.load.prompts import load_requests
-from harness.load.results import (
-    CONFIG_ERROR_FILE,
-    LIVE_FILE,
-    RESULTS_FILE,
-    build_results,
-    live_line,
-    write_json,
-)
-from harness.load.samples import SampleLog, samples_file
+from harness.load.results import build_results, live_line
+from harness.load.samples import SampleLog
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
-from harness.redact import check_token
+from harness.runs import layout
+from harness.runs.files import JsonLines, write_json, write_text
 from harness.targets import ConfigError
+from harness.wire.redact import check_token
 
 log = logging.getLogger("servecheck.load")
 # Seconds of nothing but connection errors after which the target counts as gone. A master hears
@@ -122,7 +116,7 @@ class LoadSession:
             out = self.out_dir
             if out:
                 out.mkdir(parents=True, exist_ok=True)
-                (out / CONFIG_ERROR_FILE).write_text(f"{exc}\n")
+                write_text(out / layout.CONFIG_ERROR, str(exc))
             raise SystemExit(2) from None
 
     def on_test_start(self, environment: Any, **_: Any) -> None:
@@ -139,9 +133,9 @@ class LoadSession:
         out = self.out_dir
         if out and self.role != "master":  # the master sends no requests
             out.mkdir(parents=True, exist_ok=True)
-            path = out / samples_file(worker if self.role == "worker" else None)
-            path.unlink(missing_ok=True)
-            self.samples = SampleLog(path, self.started)
+            self.samples = SampleLog(
+                out / layout.samples(worker if self.role == "worker" else None), self.started
+            )
         if self.role != "worker":
             self._stop_watch()
             self._watch = gevent.spawn(self._watch_run)
@@ -190,7 +184,7 @@ class LoadSession:
             elapsed_s=elapsed,
             stop_reason=reason,
         )
-        write_json(out / RESULTS_FILE, results, [os.environ.get(self.settings.token_env, "")])
+        write_json(out / layout.LOAD, results, [os.environ.get(self.settings.token_env, "")])
 
     # --- the master's watch -----------------------------------------------------------------------
 
@@ -208,7 +202,7 @@ class LoadSession:
         out = self.out_dir
         if out:
             out.mkdir(parents=True, exist_ok=True)
-        live = (out / LIVE_FILE).open("ab") if out else None
+        live = JsonLines(out / layout.LIVE) if out else None
         ticks = int(options.run_time or 24 * 3600) + 3600  # bounded, though the quit kills it first
         try:
             for tick in range(ticks):
@@ -218,8 +212,7 @@ class LoadSession:
                 total = self.metrics.total()
                 if live:
                     line = live_line(self.metrics, total, elapsed, runner.user_count)
-                    live.write(orjson.dumps(line) + b"\n")
-                    live.flush()
+                    live.write(line)
                 self._flush_samples()
                 history.append((total.requests, self.metrics.errors.get("connection", 0)))
                 if _target_gone(history, window):

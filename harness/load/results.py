@@ -9,27 +9,19 @@ value), not from Locust's rounded buckets. Rates divide by the run's elapsed tim
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
-
-import orjson
 
 from harness import __version__
 from harness.load.histogram import ALPHA, Histogram
 from harness.load.metrics import SERIES_FIELDS, LoadMetrics, ScenarioMetrics
 from harness.load.options import Settings
 from harness.load.shapes import PHASED_SHAPES, Plan, plan_from_options
-from harness.load.slo import TIMED_METRICS, judge, parse_slos
+from harness.load.slo import judge, parse_slos
 from harness.load.sweep import knee
-from harness.redact import redact_bytes, safe_url
+from harness.runs.metrics import DISTRIBUTIONS, slo_names
+from harness.runs.verdict import judge_load
+from harness.wire.redact import safe_url
 
-RESULTS_FILE = "load.json"
-LIVE_FILE = "live.jsonl"  # one progress line a second while the run goes
-CONFIG_ERROR_FILE = "config_error.txt"  # written instead of load.json when the options are bad
-TIMED = ("latency", "ttft", "first_event", "itl", "tpot")
-COUNTED = ("prompt_tokens", "completion_tokens")
 _RECENT_S = 5  # seconds the live rates average over
 
 
@@ -50,22 +42,16 @@ def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]
         "validated": metrics.validated,
         "token_source": dict(metrics.token_sources),
     }
-    block["metrics"] = {f"{name}_ms": metrics.hist[name].summary() for name in TIMED}
-    block["metrics"].update({name: metrics.hist[name].summary() for name in COUNTED})
+    block["metrics"] = {m.key: metrics.hist[m.name].summary() for m in DISTRIBUTIONS.values()}
     return block
 
 
 def slo_values(block: dict[str, Any]) -> dict[str, float | None]:
     """The flat metric names objectives use ("p95_ttft_ms", "error_rate", ...) from a scenario block."""
-    values: dict[str, float | None] = {
-        "error_rate": block["error_rate"],
-        "rps": block["rps"],
-        "output_tokens_per_s": block["output_tokens_per_s"],
+    return {
+        name: block["metrics"][metric.key].get(stat) if stat else block[metric.key]
+        for name, (metric, stat) in slo_names().items()
     }
-    for name in TIMED_METRICS:
-        for stat, value in block["metrics"][f"{name}_ms"].items():
-            values[f"{stat}_{name}_ms"] = value
-    return values
 
 
 def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[str, Any]]:
@@ -200,38 +186,8 @@ def build_results(
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]
     results["slo_passed"] = all(v.passed for v in verdicts) if verdicts else None  # None: no SLOs set
-    results["error_budget"] = error_budget(overall, settings.max_error_rate)
-    results["verdict_reasons"] = verdict_reasons(results)
-    results["verdict"] = "failed" if results["verdict_reasons"] else "passed"
+    judge_load(results, settings.max_error_rate)
     return results
-
-
-def error_budget(block: dict[str, Any], max_error_rate: float) -> dict[str, Any]:
-    rate = block["error_rate"]
-    passed = block["successful"] > 0 and (rate or 0.0) <= max_error_rate
-    return {"max_error_rate": max_error_rate, "error_rate": rate, "passed": passed}
-
-
-def verdict_reasons(results: dict[str, Any]) -> list[str]:
-    """Why a run fails, one line each; none: it passed. A run with no successful request always fails."""
-    reasons = []
-    if not results["requests"]:
-        reasons.append("no request was sent")
-    elif not results["successful"]:
-        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(results["errors_by_kind"].items()))
-        reasons.append(f"no request succeeded: all {results['requests']} failed ({kinds})")
-    elif not results["error_budget"]["passed"]:
-        budget = results["error_budget"]
-        reasons.append(
-            f"error rate {budget['error_rate']:.2%} is over the error budget "
-            f"(--max-error-rate {budget['max_error_rate']:.2%})"
-        )
-    if results["stop_reason"] == "target_unreachable":
-        reasons.append("the target stopped answering: every connection was refused, so the run was cut")
-    failed = [v["objective"] for v in results["slo"] if not v["passed"]]
-    if failed:
-        reasons.append(f"SLO failed: {', '.join(failed)}")
-    return reasons
 
 
 def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, users: int) -> dict[str, Any]:
@@ -252,13 +208,3 @@ def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, user
         "p95_ttft_ms": total.hist["ttft"].quantile(0.95),
         "not_sent": metrics.not_sent,
     }
-
-
-def write_json(path: Path, data: dict[str, Any], secrets: Iterable[str] = ()) -> None:
-    """Write atomically (a reader never sees half a file), every secret masked: error details quote
-    what the endpoint said, and an endpoint may echo the token."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    text = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    tmp.write_bytes(redact_bytes(text, secrets))
-    os.replace(tmp, path)

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from harness.client import TargetClient
 from harness.families import PAYLOADS
 from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
 from harness.load.options import (
@@ -41,17 +40,19 @@ from harness.load.options import (
     DEFAULT_OUTPUT_TOKENS,
     settings_from,
 )
-from harness.load.results import CONFIG_ERROR_FILE, LIVE_FILE, RESULTS_FILE, write_json
 from harness.load.shapes import SHAPES
 from harness.load.slo import parse_slos
 from harness.paths import SCENARIOS_DIR
-from harness.preflight import Preflight, preflight
-from harness.redact import check_token
+from harness.runs import layout
+from harness.runs.files import write_json
 from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
+from harness.wire.client import TargetClient
+from harness.wire.preflight import Preflight, preflight
+from harness.wire.redact import check_token
 from mock_server.server import is_loopback
 
 # Each scenario: its locustfile under scenarios/, and the payload kinds it sends (the first is probed
-# before the run, harness/preflight.py).
+# before the run, harness/wire/preflight.py).
 SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "chat": ("chat.py", ("chat",)),
     "chat-stream": ("chat_stream.py", ("chat",)),
@@ -195,7 +196,7 @@ def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
         yield Target(live, embedded=False)
         return
     token = secrets.token_urlsafe(24)
-    log = (workdir / "mock.log").open("wb")
+    log = (workdir / layout.MOCK_LOG).open("wb")
     command = [
         *child_command(signal.SIGTERM, "from harness.cli import app; app()"),
         "mock",
@@ -304,12 +305,12 @@ def run_load(
         )
         stopped_early, stop_signal = _follow_locust(config, target, out, on_progress)
         mock_died = target.mock is not None and target.mock.poll() is not None
-    error_file = out / CONFIG_ERROR_FILE
+    error_file = out / layout.CONFIG_ERROR
     if error_file.is_file():
         raise ConfigError(error_file.read_text().strip())
-    results_file = out / RESULTS_FILE
+    results_file = out / layout.LOAD
     if not results_file.is_file():
-        raise LoadFailed(f"Locust ended without results: {_last_line(out / 'locust.log')}")
+        raise LoadFailed(f"Locust ended without results: {_last_line(out / layout.LOCUST_LOG)}")
     results = orjson.loads(results_file.read_bytes())
     if stopped_early and not results["partial"]:
         results["partial"], results["stop_reason"] = True, stopped_early
@@ -329,8 +330,8 @@ def _follow_locust(
 ) -> tuple[str | None, str]:
     """Run Locust to its end; returns why we stopped it early (None when it ended by itself) and the
     signal that made us ("SIGINT", "SIGTERM"; "" for none)."""
-    live = out / LIVE_FILE
-    with (out / "locust.log").open("wb") as log:
+    live = out / layout.LIVE
+    with (out / layout.LOCUST_LOG).open("wb") as log:
         proc = subprocess.Popen(
             locust_command(config, target, out),
             stdout=log,

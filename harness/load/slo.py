@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.load.histogram import PERCENTILES
+from harness.runs.metrics import DISTRIBUTIONS, RATES, SLO_STATS, slo_names
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -19,14 +19,13 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
 }
-_STATS = (*(f"p{q}" for q in PERCENTILES), "mean")
-TIMED_METRICS = ("latency", "ttft", "itl", "tpot")  # the timed metrics objectives may name
-# Every name an objective may use: the flat metric names of results.slo_values().
-METRIC_NAMES = (
-    *(f"{stat}_{metric}_ms" for metric in TIMED_METRICS for stat in _STATS),
-    "error_rate",
-    "rps",
-    "output_tokens_per_s",
+_NAMES_HELP = (
+    "{"
+    + ",".join(SLO_STATS)
+    + "}_{"
+    + ",".join(m.key for m in DISTRIBUTIONS.values() if m.slo)
+    + "}, "
+    + ", ".join(m.key for m in RATES.values() if m.slo)
 )
 _ITEM = re.compile(r"^\s*([a-z0-9_]+)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*$")
 
@@ -70,11 +69,8 @@ def parse_slos(text: str) -> list[Objective]:
         if not match:
             raise SLOError(f"cannot parse SLO {item.strip()!r}: expected METRIC<=NUMBER (or <, >=, >)")
         metric, op, number = match.groups()
-        if metric not in METRIC_NAMES:
-            raise SLOError(
-                f"unknown SLO metric {metric!r}; use {{p50,p90,p95,p99,mean}}_{{latency,ttft,itl,tpot}}_ms, "
-                "error_rate, rps or output_tokens_per_s"
-            )
+        if metric not in slo_names():
+            raise SLOError(f"unknown SLO metric {metric!r}; use {_NAMES_HELP}")
         objectives.append(Objective(metric, op, float(number)))
     return objectives
 

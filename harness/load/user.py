@@ -27,7 +27,6 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
-from harness.client import MAX_BODY_BYTES
 from harness.families import PAYLOADS, path_for
 from harness.load.backoff import Backoff
 from harness.load.measure import StreamMeter, body_output, token_counts
@@ -36,6 +35,7 @@ from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
+from harness.wire.client import MAX_BODY_BYTES
 
 # What a body read can raise when the connection breaks: a cut body surfaces as the parser's
 # "Incomplete response" (HTTPParseError, an http.client.HTTPException) or a closed/reset socket.

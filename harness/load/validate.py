@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.families import PAYLOADS
-from harness.schemas import registry
+from harness.schemas.registry import registry
 
 
 def violation(family: str, payload: Any, chunks: list[dict[str, Any]] | None) -> str | None:

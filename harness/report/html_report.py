@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from harness.report import plots
-from harness.report.html import plot_div, plotly_js, render
-from harness.report.rundata import RunData
+from harness.render.html import plot_div, plotly_js, render
 from harness.report.view import run_view
+from harness.runs.read import RunData
 
 
 def render_html(run: RunData) -> str:

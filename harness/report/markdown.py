@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.load.histogram import PERCENTILES
-from harness.report.rundata import RunData
 from harness.report.view import run_view
+from harness.runs.metrics import PERCENTILES, TIMED
+from harness.runs.read import RunData
 
-KEY_METRICS = ("latency_ms", "ttft_ms", "itl_ms", "tpot_ms")
+KEY_METRICS = {m.key for m in TIMED if m.slo}  # the latencies an objective may name
 ICON = {"pass": "✅", "fail": "❌"}
 
 

@@ -9,10 +9,9 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from harness.load.histogram import PERCENTILES
+from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
 
 LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
-DISTRIBUTIONS = {"latency_ms": "latency", "ttft_ms": "TTFT"}
 
 
 def _cdf_points(values: list[float]) -> tuple[list[float], list[float]]:
@@ -26,7 +25,7 @@ def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: st
     for sample in samples:
         if not sample.get("error") and isinstance(sample.get(metric), int | float):
             by_scenario.setdefault(str(sample.get("scenario", "all")), []).append(sample[metric])
-    label = DISTRIBUTIONS[metric]
+    label = next(m.label for m in DISTRIBUTIONS.values() if m.key == metric)
     fig = go.Figure()
     if by_scenario:  # one curve per scenario: a mix's scenarios have distributions of their own
         for scenario, values in sorted(by_scenario.items()):
@@ -41,9 +40,7 @@ def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: st
         points.append((stats["max"], 1.0))
         fig.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines+markers"))
         source = "percentiles in load.json"
-    fig.update_layout(
-        title=f"{label} CDF (ms), from {source}", xaxis_title=f"{label} (ms)", yaxis_title="share of requests"
-    )
+    fig.update_layout(title=f"{label} CDF, from {source}", xaxis_title=label, yaxis_title="share of requests")
     fig.update_yaxes(range=[0, 1.02])
     return fig.update_layout(**LAYOUT)
 

@@ -8,11 +8,13 @@ from typing import Any
 
 import orjson
 
-from harness.load.console import METRIC_LABELS
-from harness.report.html import anchor
-from harness.report.rundata import RunData
+from harness.render.html import anchor
+from harness.runs.metrics import DISTRIBUTIONS
+from harness.runs.read import RunData
 
 STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip", "unsupported": "skip"}
+
+LABELS = {m.key: m.label for m in DISTRIBUTIONS.values()}
 
 
 def failure_anchor(family: str, check: str) -> str:
@@ -92,7 +94,7 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
     metrics = [
         {
             "key": key,
-            "name": METRIC_LABELS.get(key, key),
+            "name": LABELS.get(key, key),
             "count": stats.get("count", 0),
             "cells": [_fmt(stats.get(k)) for k in ("mean", "p50", "p90", "p95", "p99", "max")],
             "stats": stats,

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from harness.schemas import json_path
+from harness.schemas.registry import json_path
 
 
 class Effect(Enum):

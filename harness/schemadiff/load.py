@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.schemas import SchemaLoadError, SchemaRegistry
+from harness.schemas.registry import SchemaLoadError, SchemaRegistry
 
 SCHEMAS_SUBDIR = "schemas"  # where a revision's schemas live inside the repository
 

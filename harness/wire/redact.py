@@ -5,7 +5,6 @@ back in an error."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.targets import ConfigError
@@ -26,13 +25,6 @@ def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         data = data.replace(secret.encode(), MASK.encode())
     return data
-
-
-def write_redacted(path: Path, text: str, secrets: Iterable[str]) -> Path:
-    """Write `text`, every secret masked, plus a final newline to `path` (UTF-8), creating its folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(redact(text, secrets) + "\n", encoding="utf-8")
-    return path
 
 
 def safe_url(url: str) -> str:

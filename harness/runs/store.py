@@ -14,15 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from harness import __version__
 from harness.paths import IN_CHECKOUT, ROOT
-from harness.redact import safe_url, write_redacted
-from harness.schemas import registry
-
-RUN_FILE = "run.json"
-RESULT_FILES = {"contract": "contract.json", "load": "load.json"}
+from harness.runs import layout
+from harness.runs.files import read_json, write_json
+from harness.schemas.registry import registry
+from harness.wire.redact import safe_url
 
 
 def schemas_commit(root: Path = ROOT) -> str | None:
@@ -62,8 +59,7 @@ def write_run_json(
         "target": {**target, "base_url": safe_url(target["base_url"]) if target.get("base_url") else None},
         "flags": flags,
     }
-    text = orjson.dumps(record, option=orjson.OPT_INDENT_2, default=str).decode()
-    return write_redacted(run_dir / RUN_FILE, text, secrets)
+    return write_json(run_dir / layout.RUN, record, secrets)
 
 
 @dataclass(frozen=True)
@@ -76,14 +72,6 @@ class RunEntry:
     partial: bool
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def _verdict(result: dict[str, Any] | None) -> str:
     if result is None:
         return "unknown"
@@ -92,11 +80,11 @@ def _verdict(result: dict[str, Any] | None) -> str:
 
 def read_entry(run_dir: Path) -> RunEntry | None:
     """A run folder's summary, None when it holds no readable run.json."""
-    meta = _read_json(run_dir / RUN_FILE)
-    if meta is None or meta.get("kind") not in RESULT_FILES:
+    meta = read_json(run_dir / layout.RUN, strict=False)
+    if meta is None or meta.get("kind") not in layout.RESULTS:
         return None
     kind = meta["kind"]
-    result = _read_json(run_dir / RESULT_FILES[kind])
+    result = read_json(run_dir / layout.RESULTS[kind], strict=False)
     target = meta.get("target") or {}
     return RunEntry(
         path=run_dir,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import shlex
 
-from harness.client import encode_body, request_headers, target_url
-from harness.exchange import Request
 from harness.targets import ENV_NAME
+from harness.wire.client import encode_body, request_headers, target_url
+from harness.wire.exchange import Request
 
 
 def curl_command(request: Request, base_url: str, token_env: str | None) -> str:

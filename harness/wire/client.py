@@ -20,9 +20,9 @@ from typing import Any
 import httpx
 import orjson
 
-from harness.exchange import Request, Response
-from harness.redact import check_token, redact, redact_bytes
-from harness.sse import parse_sse
+from harness.wire.exchange import Request, Response
+from harness.wire.redact import check_token, redact, redact_bytes
+from harness.wire.sse import parse_sse
 
 AUTH_MODES = ("default", "none", "wrong")
 MAX_BODY_BYTES = 16 * 2**20  # a body past this is cut and reported: a hostile endpoint may send gigabytes

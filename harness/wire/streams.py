@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from harness.exchange import SSEEvent
+from harness.wire.exchange import SSEEvent
 
 DONE = "[DONE]"
 

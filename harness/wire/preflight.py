@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from harness.client import TargetClient, TargetUnreachable
-from harness.exchange import REFUSED, Request, Response
 from harness.families import MODEL_FLAGS, PAYLOADS, path_for
 from harness.targets import ConfigError
+from harness.wire.client import TargetClient, TargetUnreachable
+from harness.wire.exchange import REFUSED, Request, Response
 
 # Answers that say the server has no such API at all (a static file server, a proxy's own page).
 NOT_AN_API = (405, 501)

@@ -9,13 +9,10 @@ values). Plain data, JSON-ready: a shape map is {path: {"types": [...], "values"
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import orjson
-
-from harness.exchange import Exchange
-from harness.streams import stream_chunks
+from harness.wire.exchange import Exchange
+from harness.wire.streams import stream_chunks
 
 Shapes = dict[str, dict[str, Any]]
 
@@ -34,7 +31,6 @@ ENUM_KEYS = frozenset(
         "service_tier",
     }
 )
-SHAPES_FILE = "shapes.json"  # beside contract.json in a run folder
 MAX_VALUES = 20  # more distinct values than this: not enum-like, stop listing them
 MAX_VALUE_LEN = 40
 
@@ -95,12 +91,6 @@ def observe_exchange(ex: Exchange, into: Shapes | None = None) -> Shapes:
     return out
 
 
-def write_shapes_json(families: dict[str, Shapes], path: Path) -> None:
+def shapes_document(families: dict[str, Shapes]) -> dict[str, Shapes]:
     """shapes.json: per family, its shape map (paths sorted, so two runs diff line by line)."""
-    document = {family: dict(sorted(shapes.items())) for family, shapes in families.items() if shapes}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-
-
-def read_shapes_json(path: Path) -> dict[str, Shapes]:
-    return orjson.loads(path.read_bytes())
+    return {family: dict(sorted(shapes.items())) for family, shapes in families.items() if shapes}

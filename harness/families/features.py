@@ -1,19 +1,17 @@
 """Optional request features: parameters a server may cleanly decline without breaking the contract.
 
 A server that answers a request using one of these with a 4xx whose error envelope names the
-parameter has said "not supported here": the contract reports the feature UNSUPPORTED rather than
-failing (`--require FEATURE` makes it a failure again). A 5xx, a 2xx that ignores the parameter, or
-a 4xx without a well-formed envelope stays a failure. The mock declines them with `--decline`.
+parameter has said "not supported here" (harness.wire.envelopes.declined_feature): the contract
+reports the feature UNSUPPORTED rather than failing (`--require FEATURE` makes it a failure
+again). A 5xx, a 2xx that ignores the parameter, or a 4xx without a well-formed envelope stays
+a failure. The mock declines them with `--decline`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from harness.envelopes import envelope_message, envelope_problems
 
 
 def _has_image(body: dict[str, Any]) -> bool:
@@ -40,7 +38,6 @@ FEATURES: dict[str, Feature] = {
     "response_format": Feature(("response_format",), lambda b: "response_format" in b),
     "reasoning": Feature(("reasoning_effort", "reasoning"), lambda b: "reasoning_effort" in b),
 }
-DECLINING = (400, 422)  # what a server answers a parameter it does not take with
 
 
 def used_features(body: Any) -> list[str]:
@@ -48,24 +45,3 @@ def used_features(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return []
     return [name for name, feature in FEATURES.items() if feature.used(body)]
-
-
-def _names(text: str, param: str) -> bool:
-    # A one-letter parameter ("n") counts only quoted; longer ones as a whole word.
-    quoted = re.search(rf"[`'\"]{re.escape(param)}[`'\"]", text)
-    return bool(quoted) or (len(param) > 1 and re.search(rf"\b{re.escape(param)}\b", text) is not None)
-
-
-def declined_feature(body: Any, status: int, answer: Any, api: str) -> str | None:
-    """The feature a clean refusal declines: `status` is a 4xx of DECLINING, `answer` a well-formed
-    error envelope whose `param` (or message) names a parameter of a feature the request used."""
-    if status not in DECLINING or envelope_problems(answer, api):
-        return None
-    error = answer.get("error") if isinstance(answer.get("error"), dict) else answer
-    param = set(re.split(r"[.\[\]]+", str(error.get("param") or "")))  # "messages[0].content[1].image_url"
-    message = envelope_message(answer)
-    for name in used_features(body):
-        for wanted in FEATURES[name].params:
-            if wanted in param or _names(message, wanted):
-                return name
-    return None

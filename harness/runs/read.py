@@ -1,5 +1,6 @@
-"""A run folder read back for a report: contract.json and/or load.json, or, when the process was
-killed before writing them, what its JSONL files kept (findings.jsonl, live.jsonl, samples.jsonl)."""
+"""A run folder read back whole, for a report or a diff: contract.json and/or load.json, or, when the
+process was killed before writing them, what its JSONL files kept
+(findings.jsonl, live.jsonl, samples.jsonl)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
+from harness.runs import layout
+from harness.runs.files import RunDirError, read_json, read_jsonl
+from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
+from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE, judge_load, totals_of, verdict_of
 
-from harness.contract.results import totals_of, verdict_of
-from harness.load.histogram import PERCENTILES
-from harness.load.options import DEFAULT_MAX_ERROR_RATE
-from harness.load.results import error_budget, verdict_reasons
-from harness.output.findings_jsonl import FINDINGS_FILE
-from harness.runstore import RESULT_FILES, RUN_FILE
+__all__ = ["RunData", "RunDirError", "read_run"]
 
-
-class RunDirError(Exception):
-    """The folder is missing or holds no run servecheck can report on."""
+SAMPLED = tuple(m.key for m in DISTRIBUTIONS.values() if m.sampled)  # in samples.jsonl
 
 
 @dataclass
@@ -35,33 +32,6 @@ class RunData:
     @property
     def partial(self) -> bool:
         return bool(self.partial_notes)
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Whole JSON lines of `path` (a killed writer can leave a torn last line: it is skipped)."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_bytes().splitlines():
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
-        return None
-    try:
-        data = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise RunDirError(f"{path} is not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise RunDirError(f"{path} is not a JSON object")
-    return data
 
 
 def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,8 +91,7 @@ def load_from_jsonl(
             errors[str(sample["error"])] = errors.get(str(sample["error"]), 0) + 1
     ok = [s for s in samples if not s.get("error")]
     metrics = {
-        name: summary([s[name] for s in ok if isinstance(s.get(name), int | float)])
-        for name in ("latency_ms", "ttft_ms", "tpot_ms")
+        name: summary([s[name] for s in ok if isinstance(s.get(name), int | float)]) for name in SAMPLED
     }
     output_tokens = sum(s.get("completion_tokens") or 0 for s in ok)
     load: dict[str, Any] = {
@@ -143,9 +112,7 @@ def load_from_jsonl(
         "slo_passed": None,
         "config": {},
     }
-    load["error_budget"] = error_budget(load, max_error_rate)
-    load["verdict_reasons"] = verdict_reasons(load)
-    load["verdict"] = "failed" if load["verdict_reasons"] else "passed"
+    judge_load(load, max_error_rate)
     return load
 
 
@@ -153,14 +120,13 @@ def read_run(run_dir: Path) -> RunData:
     """Everything a report needs from RUN_DIR; RunDirError when there is nothing to report."""
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir} is not a folder")
-    meta = _read_json(run_dir / RUN_FILE)
-    contract = _read_json(run_dir / RESULT_FILES["contract"])
-    load = _read_json(run_dir / RESULT_FILES["load"])
-    # samples.worker<N>.jsonl: one file per Locust worker with --processes
-    samples = [row for path in sorted(run_dir.glob("samples*.jsonl")) for row in read_jsonl(path)]
-    live = read_jsonl(run_dir / "live.jsonl")
+    meta = read_json(run_dir / layout.RUN)
+    contract = read_json(run_dir / layout.CONTRACT)
+    load = read_json(run_dir / layout.LOAD)
+    samples = [row for path in sorted(run_dir.glob(layout.SAMPLES_GLOB)) for row in read_jsonl(path)]
+    live = read_jsonl(run_dir / layout.LIVE)
     notes = []
-    if contract is None and (findings := read_jsonl(run_dir / FINDINGS_FILE)):
+    if contract is None and (findings := read_jsonl(run_dir / layout.FINDINGS)):
         contract = contract_from_findings(findings)
         if contract.get("stop_reason") == "killed":
             notes.append("contract.json is missing (the run was killed): families from findings.jsonl")

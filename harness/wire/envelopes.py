@@ -7,9 +7,11 @@ An OpenAI-compatible target answers errors with {"error": {"message", "type", "p
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from harness.schemas import SchemaError, registry
+from harness.families.features import FEATURES, used_features
+from harness.schemas.registry import SchemaError, registry
 
 # Schema name -> where its human-readable message lives.
 ENVELOPES = {"error": ("error", "message"), "databricks_error": ("message",)}
@@ -51,3 +53,27 @@ def envelope_message(body: Any) -> str:
     error = body.get("error")
     message = error.get("message") if isinstance(error, dict) else body.get("message")
     return message if isinstance(message, str) else ""
+
+
+DECLINING = (400, 422)  # what a server answers a parameter it does not take with
+
+
+def _names(text: str, param: str) -> bool:
+    # A one-letter parameter ("n") counts only quoted; longer ones as a whole word.
+    quoted = re.search(rf"[`'\"]{re.escape(param)}[`'\"]", text)
+    return bool(quoted) or (len(param) > 1 and re.search(rf"\b{re.escape(param)}\b", text) is not None)
+
+
+def declined_feature(body: Any, status: int, answer: Any, api: str) -> str | None:
+    """The feature a clean refusal declines: `status` is a 4xx of DECLINING, `answer` a well-formed
+    error envelope whose `param` (or message) names a parameter of a feature the request used."""
+    if status not in DECLINING or envelope_problems(answer, api):
+        return None
+    error = answer.get("error") if isinstance(answer.get("error"), dict) else answer
+    param = set(re.split(r"[.\[\]]+", str(error.get("param") or "")))  # "messages[0].content[1].image_url"
+    message = envelope_message(answer)
+    for name in used_features(body):
+        for wanted in FEATURES[name].params:
+            if wanted in param or _names(message, wanted):
+                return name
+    return None

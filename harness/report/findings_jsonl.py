@@ -15,26 +15,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import orjson
-
 from harness.contract.results import ContractResult, FamilyResult
-from harness.redact import redact
-
-FINDINGS_FILE = "findings.jsonl"
+from harness.runs.files import JsonLines
 
 
 class FindingsLog:
     """Appends findings to a JSONL file, every secret masked, each line flushed when written."""
 
     def __init__(self, path: Path, secrets: Iterable[str]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("w", encoding="utf-8")
-        self._secrets = list(secrets)  # redact() skips empty ones
+        self._file = JsonLines(path, secrets, append=False)
 
     def _write(self, kind: str, data: dict[str, Any]) -> None:
-        line = orjson.dumps({"kind": kind, **data}).decode()
-        self._file.write(redact(line, self._secrets) + "\n")
-        self._file.flush()  # in the kernel's hands now: it survives the process being killed
+        self._file.write({"kind": kind, **data})  # flushed: it survives the process being killed
 
     def start(self, target: dict[str, Any], seed: int, schemas: str) -> None:
         self._write("run", {"target": target, "seed": seed, "schemas": schemas})

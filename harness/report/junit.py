@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from harness.contract.results import ContractResult
-from harness.redact import write_redacted
+from harness.runs.files import write_text
 
 
 def junit_xml(result: ContractResult) -> str:
@@ -58,4 +58,4 @@ def junit_xml(result: ContractResult) -> str:
 
 
 def write_junit(result: ContractResult, path: Path, secrets: Iterable[str]) -> Path:
-    return write_redacted(path, junit_xml(result), secrets)
+    return write_text(path, junit_xml(result), secrets)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from harness.exchange import SSEEvent
+from harness.wire.exchange import SSEEvent
 
 UNTERMINATED = "stream ended without a blank line after the last event"
 INVALID_UTF8 = "invalid UTF-8"  # how a problem about bytes that are not UTF-8 starts

@@ -1,0 +1,1 @@
+"""Rendering shared by the reports and the diffs: HTML pages from templates, with plots inlined."""

@@ -1,0 +1,26 @@
+"""Every file of a run folder, by name: the one place a run-folder file name is spelled.
+
+servecheck-runs/<UTC time>-<kind>-<target>/ (harness/runs/rundir.py) holds, by the kind of run:
+"""
+
+from __future__ import annotations
+
+RUN = "run.json"  # both: what ran, against what, with which schemas and flags (written first)
+CONTRACT = "contract.json"  # the contract run's results
+FINDINGS = "findings.jsonl"  # the contract run's families and failure groups as they are judged
+SHAPES = "shapes.json"  # the response shapes the contract run saw (for `servecheck diff`)
+JUNIT = "junit.xml"  # the contract run as JUnit XML (also written to --junit FILE)
+LOAD = "load.json"  # the load run's results
+LIVE = "live.jsonl"  # one progress line a second while a load run goes
+SAMPLES_GLOB = "samples*.jsonl"  # one line per load request: samples.jsonl, samples.worker<N>.jsonl
+CONFIG_ERROR = "config_error.txt"  # written by Locust instead of load.json when the options are bad
+MOCK_LOG = "mock.log"  # the embedded mock's output during a load run
+LOCUST_LOG = "locust.log"
+REPORTS = {"html": "report.html", "md": "report.md"}  # `servecheck report`, by --format
+
+RESULTS = {"contract": CONTRACT, "load": LOAD}  # a run's kind -> its results file
+
+
+def samples(worker_index: int | None = None) -> str:
+    """The samples file of one Locust process: workers (--processes) write one each."""
+    return "samples.jsonl" if worker_index is None else f"samples.worker{worker_index}.jsonl"

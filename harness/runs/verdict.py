@@ -1,0 +1,70 @@
+"""What a run's verdict rests on, from its results as written (so a run rebuilt from its JSONL files
+is judged exactly as the finished run was): contract totals and verdict, the load error budget and
+the reasons a load run fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+DEFAULT_MAX_ERROR_RATE = 0.05  # the error budget: more failed requests than this fail a load run
+
+
+def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Checks per family that passed or failed, and how many times checks were evaluated, from families
+    in contract.json's form (so a run rebuilt from findings.jsonl counts the same way)."""
+    families = list(families)
+    checks = [c for fam in families for c in fam.get("checks", {}).values()]
+    failures = [f for fam in families for f in fam.get("failures", [])]
+    return {
+        "passed": sum(not c.get("failed") for c in checks),
+        "failed": sum(bool(c.get("failed")) for c in checks),
+        "warned": sum(bool(c.get("warned")) and not c.get("failed") for c in checks),
+        "evaluations": sum(c.get("passed", 0) + c.get("failed", 0) + c.get("warned", 0) for c in checks),
+        "failure_groups": sum(f.get("status") == "failed" and not f.get("known") for f in failures),
+        "known_groups": sum(bool(f.get("known")) for f in failures),
+        "warning_groups": sum(f.get("status") == "warning" for f in failures),
+        "unsupported": sorted({name for fam in families for name in fam.get("unsupported", {})}),
+        "families_skipped": sum(fam.get("status") == "skipped" for fam in families),
+    }
+
+
+def verdict_of(failed: bool, totals: dict[str, int]) -> str:
+    if failed:
+        return "failed"
+    return "passed" if totals["evaluations"] else "untested"
+
+
+def error_budget(block: dict[str, Any], max_error_rate: float) -> dict[str, Any]:
+    rate = block["error_rate"]
+    passed = block["successful"] > 0 and (rate or 0.0) <= max_error_rate
+    return {"max_error_rate": max_error_rate, "error_rate": rate, "passed": passed}
+
+
+def verdict_reasons(results: dict[str, Any]) -> list[str]:
+    """Why a run fails, one line each; none: it passed. A run with no successful request always fails."""
+    reasons = []
+    if not results["requests"]:
+        reasons.append("no request was sent")
+    elif not results["successful"]:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(results["errors_by_kind"].items()))
+        reasons.append(f"no request succeeded: all {results['requests']} failed ({kinds})")
+    elif not results["error_budget"]["passed"]:
+        budget = results["error_budget"]
+        reasons.append(
+            f"error rate {budget['error_rate']:.2%} is over the error budget "
+            f"(--max-error-rate {budget['max_error_rate']:.2%})"
+        )
+    if results["stop_reason"] == "target_unreachable":
+        reasons.append("the target stopped answering: every connection was refused, so the run was cut")
+    failed = [v["objective"] for v in results["slo"] if not v["passed"]]
+    if failed:
+        reasons.append(f"SLO failed: {', '.join(failed)}")
+    return reasons
+
+
+def judge_load(results: dict[str, Any], max_error_rate: float) -> None:
+    """Set a load result's error_budget, verdict_reasons and verdict (from its overall figures)."""
+    results["error_budget"] = error_budget(results, max_error_rate)
+    results["verdict_reasons"] = verdict_reasons(results)
+    results["verdict"] = "failed" if results["verdict_reasons"] else "passed"

@@ -1,0 +1,1 @@
+"""The schema layer: the registry of schemas/*.json (registry.py) that every later layer validates with."""

@@ -31,9 +31,10 @@ from typing import Any
 import httpx
 
 from bench import servers
+from harness.families.reassembly import reassemble
 from harness.tokens import count_tokens
 from harness.wire.sse import parse_sse
-from harness.wire.streams import reassemble, stream_chunks
+from harness.wire.streams import stream_chunks
 
 BENCH = Path(__file__).resolve().parent
 SERVER_CORE, LOAD_CORE = "0", "1"

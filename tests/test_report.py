@@ -19,8 +19,8 @@ from test_load_run import servecheck_load
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.report import plots
 from harness.render.html import Section, plot_div, render_page
+from harness.report import plots
 from harness.report.html_report import render_html
 from harness.runs.read import RunData
 from mock_server.server import running_mock

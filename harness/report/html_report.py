@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.report import plots
 from harness.render.html import plot_div, plotly_js, render
+from harness.report import plots
 from harness.report.view import run_view
 from harness.runs.read import RunData
 

@@ -1,12 +1,13 @@
-"""The contract writers: contract.json and JUnit carry counts, failures and no secret."""
+"""The contract run's files, written by the RunFiles handler when the run finishes: contract.json and
+JUnit carry counts, failures and no secret."""
 
 import xml.etree.ElementTree as ET
 
 import orjson
 
+from harness.contract.events import RunFinished
 from harness.contract.results import ContractResult, Failure, FamilyResult
-from harness.report.contract_json import write_contract_json
-from harness.report.junit import write_junit
+from harness.report.run_files import RunFiles
 
 SECRET = "sk-test-SECRET-0123456789"
 
@@ -37,8 +38,8 @@ def sample_result() -> ContractResult:
 
 
 def test_contract_json_counts_failures_and_redacts(tmp_path):
-    path = write_contract_json(sample_result(), tmp_path / "contract.json", [SECRET])
-    text = path.read_text()
+    RunFiles(tmp_path, [SECRET]).handle(RunFinished(sample_result()))
+    text = (tmp_path / "contract.json").read_text()
     assert SECRET not in text
     data = orjson.loads(text)
     assert data["verdict"] == "failed"
@@ -59,8 +60,11 @@ def test_contract_json_counts_failures_and_redacts(tmp_path):
 
 
 def test_junit_has_a_case_per_check_or_failure_group_and_a_skipped_family(tmp_path):
-    path = write_junit(sample_result(), tmp_path / "junit.xml", [SECRET])
-    root = ET.parse(path).getroot()
+    also = tmp_path / "ci" / "results.xml"  # --junit
+    RunFiles(tmp_path / "run", [SECRET], junit=also).handle(RunFinished(sample_result()))
+    assert (tmp_path / "run" / "junit.xml").read_bytes() == also.read_bytes()
+    assert SECRET not in also.read_text()
+    root = ET.parse(also).getroot()
     chat = root.find("testsuite[@name='chat']")
     assert chat.get("tests") == "2" and chat.get("failures") == "1"
     (case,) = [c for c in chat.findall("testcase") if c.get("name").startswith("chat.usage_total ")]
@@ -68,4 +72,3 @@ def test_junit_has_a_case_per_check_or_failure_group_and_a_skipped_family(tmp_pa
     assert "$.usage.total_tokens" in failure.get("message")
     assert "OPENAI_API_KEY" in failure.text
     assert root.find("testsuite[@name='embeddings']/testcase/skipped").get("message").startswith("no model")
-    assert SECRET not in path.read_text()

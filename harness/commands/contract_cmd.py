@@ -4,29 +4,26 @@ from __future__ import annotations
 
 import random
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from harness.contract.baseline import compare, known_signatures, read_baseline
+from harness.contract.baseline import known_signatures, read_baseline
 from harness.contract.config import FAMILIES, ContractConfig, parse_names
 from harness.contract.engine import ContractEngine
-from harness.contract.shapes import shapes_document
 from harness.contract.target import connect
 from harness.families.features import FEATURES
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.levels import DEFAULT_LEVEL
-from harness.report.console import print_summary, progress_bar
-from harness.report.contract_json import write_contract_json
+from harness.report.console import ContractConsole
 from harness.report.findings_jsonl import FindingsLog
-from harness.report.junit import write_junit
+from harness.report.run_files import RunFiles
 from harness.runs import layout
-from harness.runs.files import write_json
 from harness.runs.rundir import check_writable, default_run_dir
 from harness.runs.store import flags_of, write_run_json
-from harness.schemas.registry import registry
 from harness.targets import ConfigError
 from harness.wire.client import TargetUnreachable
 
@@ -134,21 +131,17 @@ def _run(config: ContractConfig, console: Console) -> int:
         secrets = [target.token] if target.token else []
         run_dir = config.out or default_run_dir("contract", target.base_url)
         write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
-        with FindingsLog(run_dir / layout.FINDINGS, secrets) as findings, progress_bar(console) as progress:
-            findings.start(target.describe(), config.seed, registry().fingerprint())
-            engine = ContractEngine(config, target, client, known_signatures(known) if known else frozenset())
-            result = engine.run(progress, findings.family)
-            if config.baseline:
-                result.baseline = compare(result, engine.known, config.baseline)
-            findings.end(result)
-    write_contract_json(result, run_dir / layout.CONTRACT, secrets)
-    write_json(
-        run_dir / layout.SHAPES, shapes_document({n: f.shapes for n, f in result.families.items()}), secrets
-    )
-    write_junit(result, run_dir / layout.JUNIT, secrets)
-    if config.junit:
-        write_junit(result, config.junit, secrets)
-    print_summary(console, result)
+        engine = ContractEngine(config, target, client, known_signatures(known) if known else frozenset())
+        # The run's files first, then the summary: what the console says is already on disk.
+        handlers = [
+            FindingsLog(run_dir / layout.FINDINGS, secrets),
+            RunFiles(run_dir, secrets, config.junit),
+            ContractConsole(console),
+        ]
+        with ExitStack() as stack:
+            for handler in handlers:
+                stack.enter_context(handler)
+            result = engine.run(handlers)
     console.print(f"results: {run_dir / layout.CONTRACT}")
     if result.signal:
         return EXIT_CODES[result.signal]

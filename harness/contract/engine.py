@@ -1,22 +1,35 @@
 """The contract engine: for each family, draw cases, send them, run the checks, shrink what failed.
 
-Progress and each judged family flow out through two callbacks (progress bars, findings.jsonl); the
-result is plain data that the writers in harness/output/ render. Every distinct deviation is a failure
-group of its own (harness/contract/groups.py), each shrunk within its own budget.
+Everything the run learns flows out as events (harness/contract/events.py) to the handlers the caller
+chose (console, findings.jsonl, the run folder's files, the pytest plugin); the result is plain data.
+Every distinct deviation is a failure group of its own (harness/contract/groups.py), each shrunk
+within its own budget.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, run_checks
+from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
+from harness.contract.events import (
+    ExchangeJudged,
+    FailureGroupFound,
+    FamilyFinished,
+    FamilyStarted,
+    Handler,
+    RequestSent,
+    RunFinished,
+    RunStarted,
+    emit,
+)
 from harness.contract.groups import signature
 from harness.contract.results import ContractResult, Failure, FamilyResult, Unsupported
 from harness.contract.shapes import observe_exchange
@@ -52,6 +65,7 @@ def _spread(mutations: list[st.SearchStrategy[Case]], n: int) -> list[Part]:
 
 
 Found = tuple[Exchange, str, str]  # the failing exchange, the check's message, the JSON path
+Sent = tuple[Part, Exchange]
 
 
 @dataclass
@@ -63,10 +77,6 @@ class Group:
     found: Found
     enforced: bool  # False: the run's --level makes it a warning
     count: int = 1
-
-
-Progress = Callable[[str, int, int], None]  # family, done, total
-Record = Callable[[FamilyResult], None]  # a family's final result, as soon as it is known
 
 
 class ContractEngine:
@@ -81,29 +91,32 @@ class ContractEngine:
         self.target = target
         self.client = client
         self.known = known  # signatures of the --baseline's failure groups
+        self.handlers: Sequence[Handler] = ()
 
-    def run(self, progress: Progress | None = None, record: Record | None = None) -> ContractResult:
-        """Run every family; `record` gets each family once it is judged, skipped or cut short."""
+    def run(self, handlers: Sequence[Handler] = ()) -> ContractResult:
+        """Run every family, telling `handlers` as it goes; also when cut short (budget, a signal)."""
+        self.handlers = handlers
         result = ContractResult(
             target=self.target.describe(),
             seed=self.config.seed,
             schemas=registry().fingerprint(),
             level=self.config.level,
         )
+        emit(handlers, RunStarted(result.target, result.seed, result.schemas, self.config.families))
         started = time.monotonic()
         auth_verified = False
         try:
             for family in self.config.families:
                 fam = result.families[family] = FamilyResult(family)
                 try:
-                    auth_verified = self._family(fam, progress, auth_verified)
+                    auth_verified = self._family(fam, auth_verified)
                 except (BudgetExhausted, KeyboardInterrupt) as stop:
                     # wherever it came: drawing cases, sending, judging or shrinking
                     fam.reason = "cut short: " + self._stop_reason(stop)
                     raise
                 finally:  # not a family whose run ended otherwise before anything was judged
-                    if record and (fam.status == "skipped" or fam.checks or fam.reason):
-                        record(fam)
+                    if fam.status == "skipped" or fam.checks or fam.reason:
+                        emit(handlers, FamilyFinished(fam))
         except (BudgetExhausted, KeyboardInterrupt) as stop:
             result.partial = True
             result.stop_reason = self._stop_reason(stop)
@@ -111,14 +124,17 @@ class ContractEngine:
         finally:
             result.requests = self.client.requests_sent
             result.elapsed = time.monotonic() - started
+        if self.config.baseline:
+            result.baseline = compare(result, self.known, self.config.baseline)
+        emit(handlers, RunFinished(result))
         return result
 
-    def _family(self, fam: FamilyResult, progress: Progress | None, auth_verified: bool) -> bool:
+    def _family(self, fam: FamilyResult, auth_verified: bool) -> bool:
         """Plan, send and judge one family; returns whether a valid request has passed auth yet."""
         parts = self._plan(fam.family, fam)
         if parts is None:
             return auth_verified
-        sent, stopped = self._send_all(fam.family, parts, progress)
+        sent, stopped = self._send_all(fam.family, parts)
         exchanges = [ex for _, ex in sent]
         fam.requests = len(exchanges)
         if stopped is not None:
@@ -179,7 +195,7 @@ class ContractEngine:
         return Exchange(case.family, request, response, expect, self.target.api, note)
 
     def _send_all(
-        self, family: str, parts: list[Part], progress: Progress | None
+        self, family: str, parts: list[Part]
     ) -> tuple[list[tuple[Part, Exchange]], BaseException | None]:
         """The exchanges in case order, and what stopped sending early (budget, Ctrl-C), if anything."""
         jobs = [
@@ -189,13 +205,13 @@ class ContractEngine:
             for auth in part.auth_modes
         ]
         sent: list[tuple[Part, Exchange]] = []
+        emit(self.handlers, FamilyStarted(family, len(jobs)))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
             futures = [pool.submit(self._exchange, case, i, auth) for i, (_, case, auth) in enumerate(jobs)]
             try:
                 for (part, _, _), future in zip(jobs, futures, strict=True):
                     sent.append((part, future.result()))
-                    if progress:
-                        progress(family, len(sent), len(jobs))
+                    emit(self.handlers, RequestSent(family, len(sent), len(jobs)))
             except (BudgetExhausted, KeyboardInterrupt) as stop:
                 for future in futures:
                     future.cancel()
@@ -226,8 +242,11 @@ class ContractEngine:
         for part, ex in sent:
             observe_exchange(ex, fam.shapes)
             if self._declined(fam, ex):
+                emit(self.handlers, ExchangeJudged(fam.family, ex, ()))
                 continue
-            for outcome in run_checks(ex):
+            outcomes = run_checks(ex)
+            emit(self.handlers, ExchangeJudged(fam.family, ex, tuple(outcomes)))
+            for outcome in outcomes:
                 tally = fam.tally(outcome.check)
                 if outcome.status == "passed":
                     tally.passed += 1
@@ -251,14 +270,12 @@ class ContractEngine:
             shrinkable = wanted[:SHRUNK_GROUPS]
             for key, group in groups.items():
                 shrunk = self._shrink(fam.family, key, group) if minimize and key in shrinkable else None
-                fam.failures.append(self._failure(fam.family, key, group, shrunk))
+                self._found(fam, self._failure(fam.family, key, group, shrunk))
         finally:  # a stop while shrinking (budget, Ctrl-C) keeps the rest of the groups as first seen
             recorded = {f.signature for f in fam.failures}
-            fam.failures += [
-                self._failure(fam.family, key, group, None)
-                for key, group in groups.items()
-                if key not in recorded
-            ]
+            for key, group in groups.items():
+                if key not in recorded:
+                    self._found(fam, self._failure(fam.family, key, group, None))
             judged = bool(fam.checks) or not fam.unsupported
             fam.status = (
                 "failed"
@@ -267,6 +284,10 @@ class ContractEngine:
             )
             if fam.status == "unsupported":
                 fam.reason = "declined: " + ", ".join(fam.unsupported)
+
+    def _found(self, fam: FamilyResult, failure: Failure) -> None:
+        fam.failures.append(failure)
+        emit(self.handlers, FailureGroupFound(failure))
 
     def _declined(self, fam: FamilyResult, ex: Exchange) -> bool:
         """Whether `ex` is a clean refusal of an optional feature (counted as UNSUPPORTED, not judged)."""

@@ -1,40 +1,50 @@
-"""The rich console side of a contract run: a progress bar while it runs, a summary table at the end."""
+"""The rich console side of a contract run, a handler of its events: a progress bar per family while
+it runs, the summary table and every failure group at the end."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.contract.engine import Progress as ProgressCallback
+from harness.contract.events import Event, FamilyStarted, Handler, RequestSent, RunFinished
 from harness.contract.results import ContractResult, Failure
 
 STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "unsupported": "yellow"}
 
 
-@contextmanager
-def progress_bar(console: Console) -> Iterator[ProgressCallback]:
-    """Yield a callback the engine reports (family, done, total) to; one bar per family."""
-    with Progress(
-        TextColumn("{task.description:<12}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
+class ContractConsole(Handler):
+    """A bar per family as its requests go out; the summary once the run has finished."""
 
-        def update(family: str, done: int, total: int) -> None:
-            if family not in tasks:
-                tasks[family] = bar.add_task(family, total=total)
-            bar.update(tasks[family], completed=done, total=total)
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._bar = Progress(
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self._tasks: dict[str, TaskID] = {}
 
-        yield update
+    def handle(self, event: Event) -> None:
+        match event:
+            case FamilyStarted(family, planned):
+                self._tasks[family] = self._bar.add_task(family, total=planned)
+            case RequestSent(family, done, planned):
+                self._bar.update(self._tasks[family], completed=done, total=planned)
+            case RunFinished(result):
+                self._bar.stop()
+                print_summary(self.console, result)
+
+    def __enter__(self) -> ContractConsole:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
 
 
 def _label(failure: Failure) -> str:

@@ -12,21 +12,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from harness.contract.events import Event, FamilyFinished, Handler, RunFinished, RunStarted
 from harness.contract.results import ContractResult, FamilyResult
 from harness.runs.files import JsonLines
 
 
-class FindingsLog:
-    """Appends findings to a JSONL file, every secret masked, each line flushed when written."""
+class FindingsLog(Handler):
+    """Appends findings to a JSONL file as the run's events come, every secret masked, each line flushed
+    when written."""
 
     def __init__(self, path: Path, secrets: Iterable[str]) -> None:
         self._file = JsonLines(path, secrets, append=False)
 
     def _write(self, kind: str, data: dict[str, Any]) -> None:
         self._file.write({"kind": kind, **data})  # flushed: it survives the process being killed
+
+    def handle(self, event: Event) -> None:
+        match event:
+            case RunStarted(target, seed, schemas, _):
+                self.start(target, seed, schemas)
+            case FamilyFinished(result):
+                self.family(result)
+            case RunFinished(result):
+                self.end(result)
 
     def start(self, target: dict[str, Any], seed: int, schemas: str) -> None:
         self._write("run", {"target": target, "seed": seed, "schemas": schemas})
@@ -56,7 +66,5 @@ class FindingsLog:
     def __enter__(self) -> FindingsLog:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._file.close()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
-from pathlib import Path
 
 from harness.contract.results import ContractResult
-from harness.runs.files import write_text
 
 
 def junit_xml(result: ContractResult) -> str:
@@ -55,7 +52,3 @@ def junit_xml(result: ContractResult) -> str:
         suite.set("skipped", str(skipped))
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
-
-
-def write_junit(result: ContractResult, path: Path, secrets: Iterable[str]) -> Path:
-    return write_text(path, junit_xml(result), secrets)

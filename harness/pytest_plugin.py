@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 import pytest
 
-from harness.levels import DEFAULT_LEVEL, LEVELS  # no imports: the catalogue stays unloaded
+# Neither loads the check catalogue or Hypothesis: that waits until a run is asked for.
+from harness.contract.config import OPTIONS
+from harness.options import add_pytest_options, config_values, default_config_file, resolve
 
 if TYPE_CHECKING:  # the engine's modules load Hypothesis strategies: only when a run is asked for
     from harness.contract.results import ContractResult, FamilyResult
@@ -22,24 +25,7 @@ if TYPE_CHECKING:  # the engine's modules load Hypothesis strategies: only when 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("servecheck", "contract tests of an OpenAI-compatible endpoint")
-    group.addoption("--servecheck-base-url", help="target base URL; enables the servecheck items")
-    group.addoption("--servecheck-api", default="openai", choices=["openai", "databricks"])
-    group.addoption("--servecheck-model", help="chat model or Databricks endpoint")
-    group.addoption("--servecheck-embedding-model", help="embedding model or endpoint")
-    group.addoption("--servecheck-reasoning-model", help="reasoning model or endpoint")
-    group.addoption("--servecheck-token-env", help="variable holding the token")
-    group.addoption(
-        "--servecheck-no-auth", action="store_true", help="the endpoint takes no token: skip auth checks"
-    )
-    group.addoption("--servecheck-families", help="comma-separated families (default: all)")
-    group.addoption("--servecheck-examples", type=int, default=10)
-    group.addoption("--servecheck-seed", type=int, default=None)
-    group.addoption(
-        "--servecheck-level",
-        default=DEFAULT_LEVEL,
-        choices=LEVELS,
-        help=f"checks that fail the run (default {DEFAULT_LEVEL}); weaker ones warn",
-    )
+    add_pytest_options(group, OPTIONS)
 
 
 class ServecheckItem(pytest.Item):
@@ -78,30 +64,39 @@ class ContractViolation(AssertionError):
 
 
 def _run(config: pytest.Config) -> ContractResult:
-    from harness.contract.config import FAMILIES, ContractConfig, parse_names
+    """The same run as `servecheck contract` (options resolved the same way: flags, SERVECHECK_*,
+    servecheck.toml, defaults), with the run folder's handlers when --servecheck-out names one."""
+    from harness.contract.baseline import known_signatures, read_baseline
+    from harness.contract.config import ContractConfig
     from harness.contract.engine import ContractEngine
+    from harness.contract.events import Handler
     from harness.contract.target import connect
+    from harness.report.findings_jsonl import FindingsLog
+    from harness.report.run_files import RunFiles
+    from harness.runs import layout
     from harness.targets import ConfigError
     from harness.wire.client import TargetUnreachable
 
-    seed = config.getoption("servecheck_seed")
-    options = ContractConfig(
-        base_url=config.getoption("servecheck_base_url"),
-        api=config.getoption("servecheck_api"),
-        model=config.getoption("servecheck_model"),
-        embedding_model=config.getoption("servecheck_embedding_model"),
-        reasoning_model=config.getoption("servecheck_reasoning_model"),
-        token_env=config.getoption("servecheck_token_env"),
-        no_auth=config.getoption("servecheck_no_auth"),
-        level=config.getoption("servecheck_level"),
-        families=parse_names(config.getoption("servecheck_families") or ",".join(FAMILIES)),
-        examples=config.getoption("servecheck_examples"),
-        seed=random.randrange(2**32) if seed is None else seed,
-    )
     try:
+        given = {o.name: config.getoption(f"servecheck_{o.name}") for o in OPTIONS if o.pytest}
+        file = default_config_file(config.getoption("servecheck_config"))
+        values = resolve(OPTIONS, "contract", given, file)
+        if values["seed"] is None:
+            values["seed"] = random.randrange(2**32)
+        options = ContractConfig(**config_values(OPTIONS, values))
         options.validate()
-        with connect(options) as (target, client, _):
-            result = ContractEngine(options, target, client).run()
+        known = known_signatures(read_baseline(options.baseline)) if options.baseline else frozenset()
+        with connect(options) as (target, client, _), ExitStack() as stack:
+            handlers: list[Handler] = []
+            if options.out:
+                secrets = [target.token] if target.token else []
+                handlers = [
+                    FindingsLog(options.out / layout.FINDINGS, secrets),
+                    RunFiles(options.out, secrets),
+                ]
+            for handler in handlers:
+                stack.enter_context(handler)
+            result = ContractEngine(options, target, client, known).run(handlers)
     except (ConfigError, TargetUnreachable) as exc:
         raise pytest.UsageError(f"servecheck: {exc}") from None
     if result.verdict == "untested":

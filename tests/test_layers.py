@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"commands", "pytest_plugin"},
     {"cli"},  # mounts the commands
 ]
-CORE = {"__init__", "paths", "targets", "levels", "interrupt", "tokens", "images"}
+CORE = {"__init__", "paths", "targets", "levels", "interrupt", "tokens", "images", "options"}
 
 
 def _package(module: str) -> str:

@@ -8,14 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.load.runner import (
-    LOOPBACK_ONLY_ENV,
-    SHAPE_LOCUSTFILE,
-    LoadConfig,
-    Target,
-    locust_command,
-    parse_duration,
-)
+from harness.load.options import LoadConfig, parse_duration
+from harness.load.runner import LOOPBACK_ONLY_ENV, SHAPE_LOCUSTFILE, Target, locust_command
 from harness.paths import SCENARIOS_DIR
 
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import random
 import sys
 from contextlib import ExitStack
-from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from harness.contract.baseline import known_signatures, read_baseline
-from harness.contract.config import FAMILIES, ContractConfig, parse_names
+from harness.contract.config import OPTIONS, ContractConfig
 from harness.contract.engine import ContractEngine
 from harness.contract.target import connect
-from harness.families.features import FEATURES
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
-from harness.levels import DEFAULT_LEVEL
+from harness.options import config_values, typer_command
 from harness.report.console import ContractConsole
 from harness.report.findings_jsonl import FindingsLog
 from harness.report.run_files import RunFiles
@@ -28,81 +26,11 @@ from harness.targets import ConfigError
 from harness.wire.client import TargetUnreachable
 
 
-def contract(
-    base_url: Annotated[
-        str | None,
-        typer.Option(
-            help="Target base URL (OpenAI: the SDK's base URL, e.g. .../v1; "
-            "Databricks: the workspace host). Default: $OPENAI_BASE_URL / "
-            "$DATABRICKS_HOST, else the embedded mock."
-        ),
-    ] = None,
-    api: Annotated[str, typer.Option(help="openai or databricks")] = "openai",
-    model: Annotated[str | None, typer.Option(help="Chat model (Databricks: serving endpoint name).")] = None,
-    embedding_model: Annotated[str | None, typer.Option(help="Embedding model or endpoint.")] = None,
-    reasoning_model: Annotated[str | None, typer.Option(help="Reasoning model or endpoint.")] = None,
-    token_env: Annotated[
-        str | None,
-        typer.Option(help="Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN)."),
-    ] = None,
-    no_auth: Annotated[
-        bool, typer.Option("--no-auth", help="The endpoint takes no token: skip the auth checks.")
-    ] = False,
-    families: Annotated[str, typer.Option(help="Comma-separated families to test.")] = ",".join(FAMILIES),
-    examples: Annotated[int, typer.Option(help="Generated requests per family.")] = 10,
-    seed: Annotated[int | None, typer.Option(help="Hypothesis seed; the same seed reproduces a run.")] = None,
-    max_requests: Annotated[int | None, typer.Option(help="Stop after this many requests in all.")] = None,
-    rate: Annotated[float | None, typer.Option(help="At most this many requests per second.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Requests in flight at once.")] = 4,
-    timeout: Annotated[
-        float, typer.Option(help="Seconds a request (a whole stream included) may take.")
-    ] = 30.0,
-    level: Annotated[
-        str, typer.Option(help="Checks that fail the run: spec, compat (spec + compat) or strict (all).")
-    ] = DEFAULT_LEVEL,
-    require: Annotated[
-        str,
-        typer.Option(
-            help=f"Features that must be supported: a clean refusal fails ({', '.join(FEATURES)}).",
-            metavar="F,...",
-        ),
-    ] = "",
-    baseline: Annotated[
-        Path | None,
-        typer.Option(
-            help="Known failures (a contract.json or `servecheck baseline` file): only new ones fail."
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Run folder (default servecheck-runs/<time>-contract-<host>).")
-    ] = None,
-    junit: Annotated[
-        Path | None, typer.Option(help="Also write JUnit XML here (always written into --out).")
-    ] = None,
-) -> None:
-    """Test that an endpoint honours the OpenAI / Databricks contract; exit 1 on any violation."""
+def _contract(values: dict[str, Any]) -> None:
     console = Console(stderr=False, highlight=False)
-    config = ContractConfig(
-        base_url=base_url,
-        api=api,
-        model=model,
-        embedding_model=embedding_model,
-        reasoning_model=reasoning_model,
-        token_env=token_env,
-        no_auth=no_auth,
-        families=parse_names(families),
-        examples=examples,
-        seed=random.randrange(2**32) if seed is None else seed,
-        max_requests=max_requests,
-        rate=rate,
-        concurrency=concurrency,
-        timeout=timeout,
-        level=level,
-        require=parse_names(require),
-        baseline=baseline,
-        out=out,
-        junit=junit,
-    )
+    if values["seed"] is None:
+        values["seed"] = random.randrange(2**32)
+    config = ContractConfig(**config_values(OPTIONS, values))
     try:
         config.validate()
         with sigterm_as_interrupt():
@@ -114,6 +42,14 @@ def contract(
         print("servecheck contract: interrupted", file=sys.stderr)
         code = EXIT_CODES[signal_name(stop)]
     raise typer.Exit(code)
+
+
+contract = typer_command(
+    OPTIONS,
+    "contract",
+    _contract,
+    "Test that an endpoint honours the OpenAI / Databricks contract; exit 1 on any violation.",
+)
 
 
 def _run(config: ContractConfig, console: Console) -> int:

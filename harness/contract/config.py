@@ -1,4 +1,5 @@
-"""The options of a contract run, resolved from flags and the environment into one plain object."""
+"""The options of a contract run: declared once (OPTIONS, for the CLI, the pytest plugin, servecheck.toml
+and SERVECHECK_*), resolved into one plain object that validates them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from harness.families import CONTRACT
 from harness.families.features import FEATURES
 from harness.levels import DEFAULT_LEVEL, LEVELS
+from harness.options import Option, bind
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
 FAMILIES = tuple(CONTRACT)
@@ -70,3 +72,60 @@ class ContractConfig:
 def parse_names(text: str) -> tuple[str, ...]:
     """A comma-separated flag (`--families chat,stream`, `--require n,tools`) as names."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _names(value: tuple[str, ...]) -> str:
+    return ",".join(value)
+
+
+OPTIONS = bind(
+    ContractConfig,
+    [
+        Option(
+            "base_url",
+            "Target (OpenAI: the SDK's base URL, .../v1; Databricks: the workspace host). Default: "
+            "$OPENAI_BASE_URL / $DATABRICKS_HOST, else the embedded mock.",
+            optional=True,
+        ),
+        Option("api", "openai or databricks"),
+        Option("model", "Chat model (Databricks: serving endpoint name).", optional=True),
+        Option("embedding_model", "Embedding model or endpoint.", optional=True),
+        Option("reasoning_model", "Reasoning model or endpoint.", optional=True),
+        Option(
+            "token_env",
+            "Variable holding the token (default OPENAI_API_KEY / DATABRICKS_TOKEN).",
+            optional=True,
+        ),
+        Option("no_auth", "The endpoint takes no token: skip the auth checks.", bool, flag="--no-auth"),
+        Option("families", "Comma-separated families to test.", parse=parse_names, show=_names),
+        Option("examples", "Generated requests per family.", int),
+        Option("seed", "Hypothesis seed; the same seed reproduces a run (default: random).", int, None, True),
+        Option("max_requests", "Stop after this many requests in all.", int, optional=True),
+        Option("rate", "At most this many requests per second.", float, optional=True),
+        Option("concurrency", "Requests in flight at once.", int),
+        Option("timeout", "Seconds a request (a whole stream included) may take.", float),
+        Option("level", "Checks that fail the run: spec, compat (spec + compat) or strict (all)."),
+        Option(
+            "require",
+            f"Features that must be supported: a clean refusal fails ({', '.join(FEATURES)}).",
+            metavar="F,...",
+            parse=parse_names,
+            show=_names,
+        ),
+        Option(
+            "baseline",
+            "Known failures (a contract.json or `servecheck baseline` file): only new ones fail.",
+            Path,
+            optional=True,
+        ),
+        Option("out", "Run folder (default servecheck-runs/<time>-contract-<host>).", Path, optional=True),
+        # pytest writes its own JUnit (--junitxml), servecheck's items included.
+        Option(
+            "junit",
+            "Also write JUnit XML here (always written into --out).",
+            Path,
+            optional=True,
+            pytest=False,
+        ),
+    ],
+)

@@ -1,5 +1,8 @@
-"""The options a scenario reads: Locust custom arguments, so `locust -f scenarios/chat.py --model X`
-works as well as `servecheck load`, and Locust sends them from the master to every worker.
+"""The options of a load run, declared once (LOAD_OPTIONS) for the CLI, servecheck.toml and SERVECHECK_*,
+and, for those marked `locust`, as the Locust plugin's own arguments: so `locust -f scenarios/chat.py
+--model X` works as well as `servecheck load`, and Locust sends them from the master to every worker.
+LoadConfig validates a `servecheck load` run before Locust starts; Settings is what a Locust process
+reads, validated by settings_from (also for a plain `locust` run).
 
 The token is never an option: the user reads it from the variable named by --token-env.
 """
@@ -7,13 +10,20 @@ The token is never an option: the user reads it from the variable named by --tok
 from __future__ import annotations
 
 import math
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from harness.load.prompts import Distribution, parse_distribution
 from harness.load.shapes import SHAPES
+from harness.load.slo import parse_slos
+from harness.options import Option, add_locust_arguments, bind
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE
-from harness.targets import MOCK_MODELS, TOKEN_ENV
+from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
+from harness.wire.redact import check_token
 
 DEFAULT_INPUT_TOKENS = "normal:256,64"
 DEFAULT_OUTPUT_TOKENS = "normal:128,32"
@@ -22,41 +32,9 @@ DEFAULT_MAX_REQUESTS = 1_000_000  # a count bound on every run, on top of the ti
 
 
 def add_arguments(parser: Any) -> None:
-    """Register our options on Locust's parser (the init_command_line_parser event)."""
-    parser.add_argument(
-        "--api",
-        choices=sorted(TOKEN_ENV),
-        default="openai",
-        help="openai: --host is the base URL (.../v1); databricks: the workspace host",
-    )
-    parser.add_argument(
-        "--model",
-        default=MOCK_MODELS["chat"],
-        help="chat/completions model (Databricks: serving endpoint name)",
-    )
-    parser.add_argument(
-        "--embedding-model", default=MOCK_MODELS["embedding"], help="embeddings model or endpoint"
-    )
-    parser.add_argument(
-        "--token-env",
-        default="",
-        include_in_web_ui=False,
-        help="variable holding the Bearer token (default OPENAI_API_KEY / DATABRICKS_TOKEN)",
-    )
-    parser.add_argument(
-        "--input-tokens",
-        default=DEFAULT_INPUT_TOKENS,
-        help="prompt length in tokens: N, uniform:LO,HI, normal:MEAN,SD or lognormal:MEDIAN,SIGMA",
-    )
-    parser.add_argument(
-        "--output-tokens",
-        default=DEFAULT_OUTPUT_TOKENS,
-        help="max_tokens of each request, drawn from the same kinds of distribution",
-    )
-    parser.add_argument(
-        "--prompts", default="", help="JSONL file of request bodies to send instead of synthetic ones"
-    )
-    parser.add_argument("--batch-size", type=int, default=16, help="inputs per embeddings request")
+    """Register our options on Locust's parser (the init_command_line_parser event): the load options
+    marked `locust` (harness/load/config.py), and the two only Locust takes."""
+    add_locust_arguments(parser, LOAD_OPTIONS)
     parser.add_argument(
         "--arrival-rate",
         type=float,
@@ -64,45 +42,23 @@ def add_arguments(parser: Any) -> None:
         help="open loop: arrivals per second per user (0: closed loop)",
     )
     parser.add_argument(
-        "--arrivals", choices=ARRIVALS, default="poisson", help="open-loop inter-arrival times"
-    )
-    parser.add_argument(
-        "--shape",
-        choices=SHAPES,
-        default="fixed",
-        help="load shape (with -f ...,harness/load/locust_shape.py)",
-    )
-    parser.add_argument(
-        "--validate-sample",
-        type=float,
-        default=0.0,
-        help="fraction of responses validated against the schemas (seeded)",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=0, help="seed of prompts, arrivals and validation sampling"
-    )
-    parser.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds one request (whole stream) may take"
-    )
-    parser.add_argument(
-        "--max-requests",
-        type=int,
-        default=DEFAULT_MAX_REQUESTS,
-        help="stop sending after this many requests in all",
-    )
-    parser.add_argument(
-        "--max-error-rate",
-        type=float,
-        default=DEFAULT_MAX_ERROR_RATE,
-        help="error budget: a run whose share of failed requests is above it fails (0.05 = 5%%)",
-    )
-    parser.add_argument("--slo", default="", help='objectives judged in load.json, e.g. "p95_ttft_ms<=500"')
-    parser.add_argument(
         "--servecheck-out",
         default="",
         include_in_web_ui=False,
         help="folder for load.json and live.jsonl (written by the master)",
     )
+
+
+def parse_rate(text: Any, flag: str) -> float:
+    """A share as "5%" or "0.05" (or a number); ConfigError otherwise."""
+    text = str(text)
+    try:
+        value = float(text[:-1]) / 100 if text.strip().endswith("%") else float(text)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r}: give a share such as 5% or 0.05") from None
+    if not 0 <= value <= 1:
+        raise ConfigError(f"{flag} {text!r}: must be between 0% and 100%")
+    return value
 
 
 @dataclass(frozen=True)
@@ -130,6 +86,8 @@ class Settings:
 
 def settings_from(options: Any) -> Settings:
     """Settings from Locust's parsed options; raises ValueError with a one-line reason."""
+    if options.shape not in SHAPES:
+        raise ValueError(f"unknown shape {options.shape!r}; choose from {', '.join(SHAPES)}")
     if options.arrivals not in ARRIVALS:
         raise ValueError(f"--arrivals must be poisson or constant, not {options.arrivals!r}")
     if options.batch_size < 1:
@@ -142,12 +100,10 @@ def settings_from(options: Any) -> Settings:
         raise ValueError("--timeout must be a positive number of seconds")
     if options.max_requests < 1:
         raise ValueError("--max-requests must be at least 1")
-    if not 0 <= options.max_error_rate <= 1:
-        raise ValueError("--max-error-rate must be between 0 and 1 (or 0% and 100%)")
     return Settings(
         api=options.api,
-        model=options.model,
-        embedding_model=options.embedding_model,
+        model=options.model or MOCK_MODELS["chat"],  # plain `locust -f` against the mock
+        embedding_model=options.embedding_model or MOCK_MODELS["embedding"],
         token_env=options.token_env or TOKEN_ENV[options.api],
         input_tokens=parse_distribution(options.input_tokens, "--input-tokens"),
         output_tokens=parse_distribution(options.output_tokens, "--output-tokens"),
@@ -159,5 +115,185 @@ def settings_from(options: Any) -> Settings:
         seed=options.seed,
         timeout=float(options.timeout),
         max_requests=options.max_requests,
-        max_error_rate=float(options.max_error_rate),
+        max_error_rate=parse_rate(options.max_error_rate, "--max-error-rate"),
     )
+
+
+# Each scenario: its locustfile under scenarios/, and the payload kinds it sends (the first is probed
+# before the run, harness/wire/preflight.py).
+SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "chat": ("chat.py", ("chat",)),
+    "chat-stream": ("chat_stream.py", ("chat",)),
+    "completions": ("completions.py", ("completions",)),
+    "embeddings": ("embeddings.py", ("embeddings",)),
+    "vision": ("vision.py", ("chat",)),
+    "tools": ("tools.py", ("chat",)),
+    "structured": ("structured.py", ("chat",)),
+    "mix": ("mix.py", ("chat", "embeddings")),
+}
+MAX_DURATION_S = 24 * 3600
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
+
+
+def parse_duration(text: str) -> int:
+    """Whole seconds from "90", "90s", "5m", "1h30m" (Locust's --run-time forms); ConfigError otherwise."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match or not any(match.groups()):
+        raise ConfigError(f"--duration {text!r}: use a finite time such as 30s, 5m or 1h")
+    hours, minutes, seconds, bare = (int(g) if g else 0 for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + bare
+
+
+@dataclass
+class LoadConfig:
+    base_url: str | None = None
+    api: str = "openai"
+    model: str | None = None  # None: the embedded mock's, or discovered from a live target's list
+    embedding_model: str | None = None
+    token_env: str | None = None
+    scenario: str = "chat-stream"
+    users: int = 4
+    spawn_rate: float | None = None  # None: all users within a second
+    rate: float | None = None  # open loop: requests per second in all
+    arrivals: str = "poisson"
+    duration_s: int = 60
+    shape: str = "fixed"
+    processes: int = 1
+    slo: str = ""
+    validate_sample: float = 0.0
+    seed: int = 0
+    input_tokens: str = DEFAULT_INPUT_TOKENS
+    output_tokens: str = DEFAULT_OUTPUT_TOKENS
+    prompts: Path | None = None
+    batch_size: int = 16
+    timeout: float = 60.0
+    max_requests: int = DEFAULT_MAX_REQUESTS
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    out: Path | None = None
+
+    @property
+    def token_var(self) -> str:
+        return self.token_env or TOKEN_ENV.get(self.api, "")
+
+    def validate(self) -> None:
+        """Raise ConfigError (one line) for anything Locust would otherwise fail on later."""
+        check_target(self.api, self.base_url, self.token_env)
+        if self.scenario not in SCENARIOS:
+            raise ConfigError(f"unknown scenario {self.scenario!r}; choose from {', '.join(SCENARIOS)}")
+        if self.shape not in SHAPES:
+            raise ConfigError(f"unknown shape {self.shape!r}; choose from {', '.join(SHAPES)}")
+        if not 1 <= self.duration_s <= MAX_DURATION_S:
+            raise ConfigError(f"--duration must be between 1 s and {MAX_DURATION_S // 3600} h")
+        if self.users < 1:
+            raise ConfigError("--users must be at least 1")
+        if self.spawn_rate is not None and not 0 < self.spawn_rate < math.inf:
+            raise ConfigError("--spawn-rate must be a positive number")
+        if self.rate is not None and not 0 < self.rate < math.inf:
+            raise ConfigError("--rate must be a positive number of requests per second")
+        if self.rate is not None and self.shape == "sweep":
+            raise ConfigError("--shape sweep varies concurrency: it runs closed loop, without --rate")
+        if not 1 <= self.processes <= 64:
+            raise ConfigError("--processes must be between 1 and 64")
+        if self.prompts is not None and not self.prompts.is_file():
+            raise ConfigError(f"--prompts {self.prompts}: no such file")
+        if live_base_url(self.base_url, self.api):  # the embedded mock gets a token of our own
+            check_token(os.environ.get(self.token_var), self.token_var)
+        try:
+            settings_from(SimpleNamespace(**self.plugin_options()))
+            parse_slos(self.slo)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
+    def effective_spawn_rate(self) -> float:
+        return self.spawn_rate or float(self.users)
+
+    def plugin_options(self) -> dict[str, Any]:
+        """The Locust plugin's options (harness/load/options.py) for this run, by attribute name: the
+        options marked `locust`, plus the per-user arrival rate an open loop's --rate makes."""
+        values = {o.name: getattr(self, o.name) for o in LOAD_OPTIONS if o.locust}
+        values.update(
+            model=self.model or "",  # a kind the scenario does not send needs no model
+            embedding_model=self.embedding_model or "",
+            token_env=self.token_var,
+            prompts=str(self.prompts.resolve()) if self.prompts else "",
+            arrival_rate=self.rate / self.users if self.rate else 0.0,
+        )
+        return values
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds}s"
+
+
+def _share(value: float) -> str:
+    return f"{value:.0%}"
+
+
+LOAD_OPTIONS = bind(
+    LoadConfig,
+    [
+        Option(
+            "base_url",
+            "Target (OpenAI: base URL .../v1; Databricks: workspace host). Default: "
+            "$OPENAI_BASE_URL / $DATABRICKS_HOST, else the embedded mock (realistic profile).",
+            optional=True,
+        ),
+        Option("api", "openai or databricks", locust=True),
+        Option(
+            "model",
+            "Chat/completions model (Databricks: endpoint name). Default: discovered.",
+            optional=True,
+            locust=True,
+        ),
+        Option(
+            "embedding_model",
+            "Embeddings model or endpoint. Default: discovered.",
+            optional=True,
+            locust=True,
+        ),
+        Option(
+            "token_env",
+            "Variable holding the token (default OPENAI_API_KEY, DATABRICKS_TOKEN).",
+            optional=True,
+            locust=True,
+        ),
+        Option("scenario", f"One of {', '.join(SCENARIOS)}."),
+        Option("users", "Concurrent users (open loop: arrival streams).", int),
+        Option("spawn_rate", "Users started per second (default: all at once).", float, optional=True),
+        Option("rate", "Open loop: requests per second in all.", float, optional=True),
+        Option("arrivals", "Open-loop arrivals: poisson or constant.", locust=True),
+        Option(
+            "duration_s",
+            "How long to run: 30s, 5m, 1h (at most 24h).",
+            flag="--duration",
+            parse=parse_duration,
+            show=_duration,
+        ),
+        Option("shape", f"Load shape: {', '.join(SHAPES)}.", locust=True),
+        Option("processes", "Load-generating processes (Locust master + workers).", int),
+        Option("slo", 'Objectives, e.g. "p95_ttft_ms<=500,error_rate<=0.01".', locust=True),
+        Option("validate_sample", "Share of responses validated against the schemas.", float, locust=True),
+        Option("seed", "Seed of prompts, arrivals and validation sampling.", int, locust=True),
+        Option("input_tokens", "Prompt tokens: N, uniform:LO,HI, normal:M,SD, lognormal:MED,S.", locust=True),
+        Option("output_tokens", "max_tokens per request, same forms.", locust=True),
+        Option(
+            "prompts",
+            "JSONL file of request bodies instead of synthetic ones.",
+            Path,
+            optional=True,
+            locust=True,
+        ),
+        Option("batch_size", "Inputs per embeddings request.", int, locust=True),
+        Option("timeout", "Seconds one request (a whole stream) may take.", float, locust=True),
+        Option("max_requests", "Stop sending after this many requests.", int, locust=True),
+        Option(
+            "max_error_rate",
+            "Error budget: a run with more failed requests fails (5%, 0.05).",
+            parse=lambda text: parse_rate(text, "--max-error-rate"),
+            show=_share,
+            locust=True,
+        ),
+        Option("out", "Run folder (default servecheck-runs/<time>-load-<target>).", Path, optional=True),
+    ],
+)

@@ -14,10 +14,7 @@ embedded mock (profile "realistic", a random token).
 
 from __future__ import annotations
 
-import argparse
-import math
 import os
-import re
 import secrets
 import signal
 import subprocess
@@ -33,140 +30,21 @@ import orjson
 
 from harness.families import PAYLOADS
 from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
-from harness.load.options import (
-    DEFAULT_INPUT_TOKENS,
-    DEFAULT_MAX_ERROR_RATE,
-    DEFAULT_MAX_REQUESTS,
-    DEFAULT_OUTPUT_TOKENS,
-    settings_from,
-)
-from harness.load.shapes import SHAPES
-from harness.load.slo import parse_slos
+from harness.load.options import SCENARIOS, LoadConfig
 from harness.paths import SCENARIOS_DIR
 from harness.runs import layout
 from harness.runs.files import write_json
-from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
+from harness.targets import MOCK_MODELS, ConfigError, live_base_url
 from harness.wire.client import TargetClient
 from harness.wire.preflight import Preflight, preflight
-from harness.wire.redact import check_token
 from mock_server.server import is_loopback
 
-# Each scenario: its locustfile under scenarios/, and the payload kinds it sends (the first is probed
-# before the run, harness/wire/preflight.py).
-SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "chat": ("chat.py", ("chat",)),
-    "chat-stream": ("chat_stream.py", ("chat",)),
-    "completions": ("completions.py", ("completions",)),
-    "embeddings": ("embeddings.py", ("embeddings",)),
-    "vision": ("vision.py", ("chat",)),
-    "tools": ("tools.py", ("chat",)),
-    "structured": ("structured.py", ("chat",)),
-    "mix": ("mix.py", ("chat", "embeddings")),
-}
 SHAPE_LOCUSTFILE = Path(__file__).with_name("locust_shape.py")
-MAX_DURATION_S = 24 * 3600
 STARTUP_GRACE_S = 60  # Locust start-up, workers connecting and final reports, beyond --duration
 STOP_WAIT_S = 30  # how long Locust gets to write its results once told to stop
 MOCK_PROFILE = "realistic"
 MOCK_START_S = 20
-_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
 LOOPBACK_ONLY_ENV = "SERVECHECK_LOAD_LOOPBACK_ONLY"  # set (to 1) by the tests: refuse any other target
-
-
-def parse_duration(text: str) -> int:
-    """Whole seconds from "90", "90s", "5m", "1h30m" (Locust's --run-time forms); ConfigError otherwise."""
-    match = _DURATION.fullmatch(text.strip())
-    if not match or not any(match.groups()):
-        raise ConfigError(f"--duration {text!r}: use a finite time such as 30s, 5m or 1h")
-    hours, minutes, seconds, bare = (int(g) if g else 0 for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds + bare
-
-
-@dataclass
-class LoadConfig:
-    base_url: str | None = None
-    api: str = "openai"
-    model: str | None = None  # None: the embedded mock's, or discovered from a live target's list
-    embedding_model: str | None = None
-    token_env: str | None = None
-    scenario: str = "chat-stream"
-    users: int = 4
-    spawn_rate: float | None = None  # None: all users within a second
-    rate: float | None = None  # open loop: requests per second in all
-    arrivals: str = "poisson"
-    duration_s: int = 60
-    shape: str = "fixed"
-    processes: int = 1
-    slo: str = ""
-    validate_sample: float = 0.0
-    seed: int = 0
-    input_tokens: str = DEFAULT_INPUT_TOKENS
-    output_tokens: str = DEFAULT_OUTPUT_TOKENS
-    prompts: Path | None = None
-    batch_size: int = 16
-    timeout: float = 60.0
-    max_requests: int = DEFAULT_MAX_REQUESTS
-    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
-    out: Path | None = None
-
-    @property
-    def token_var(self) -> str:
-        return self.token_env or TOKEN_ENV.get(self.api, "")
-
-    def validate(self) -> None:
-        """Raise ConfigError (one line) for anything Locust would otherwise fail on later."""
-        check_target(self.api, self.base_url, self.token_env)
-        if self.scenario not in SCENARIOS:
-            raise ConfigError(f"unknown scenario {self.scenario!r}; choose from {', '.join(SCENARIOS)}")
-        if self.shape not in SHAPES:
-            raise ConfigError(f"unknown shape {self.shape!r}; choose from {', '.join(SHAPES)}")
-        if not 1 <= self.duration_s <= MAX_DURATION_S:
-            raise ConfigError(f"--duration must be between 1 s and {MAX_DURATION_S // 3600} h")
-        if self.users < 1:
-            raise ConfigError("--users must be at least 1")
-        if self.spawn_rate is not None and not 0 < self.spawn_rate < math.inf:
-            raise ConfigError("--spawn-rate must be a positive number")
-        if self.rate is not None and not 0 < self.rate < math.inf:
-            raise ConfigError("--rate must be a positive number of requests per second")
-        if self.rate is not None and self.shape == "sweep":
-            raise ConfigError("--shape sweep varies concurrency: it runs closed loop, without --rate")
-        if not 1 <= self.processes <= 64:
-            raise ConfigError("--processes must be between 1 and 64")
-        if self.prompts is not None and not self.prompts.is_file():
-            raise ConfigError(f"--prompts {self.prompts}: no such file")
-        if live_base_url(self.base_url, self.api):  # the embedded mock gets a token of our own
-            check_token(os.environ.get(self.token_var), self.token_var)
-        try:
-            settings_from(argparse.Namespace(**self.plugin_options()))
-            parse_slos(self.slo)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-
-    @property
-    def effective_spawn_rate(self) -> float:
-        return self.spawn_rate or float(self.users)
-
-    def plugin_options(self) -> dict[str, Any]:
-        """The plugin's options (harness/load/options.py) for this run, by attribute name."""
-        return {
-            "api": self.api,
-            "model": self.model or "",  # a kind the scenario does not send needs no model
-            "embedding_model": self.embedding_model or "",
-            "token_env": self.token_var,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "prompts": str(self.prompts.resolve()) if self.prompts else "",
-            "batch_size": self.batch_size,
-            "arrival_rate": self.rate / self.users if self.rate else 0.0,
-            "arrivals": self.arrivals,
-            "shape": self.shape,
-            "validate_sample": self.validate_sample,
-            "seed": self.seed,
-            "timeout": self.timeout,
-            "max_requests": self.max_requests,
-            "max_error_rate": self.max_error_rate,
-            "slo": self.slo,
-        }
 
 
 @dataclass

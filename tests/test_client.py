@@ -26,14 +26,11 @@ from starlette.requests import Request as StarletteRequest
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from harness.checks.auth import WITHOUT_VALID_TOKEN, WRONG_TOKEN
 from harness.targets import ConfigError
-from harness.wire.client import (
-    WRONG_TOKEN,
-    BudgetExhausted,
-    TargetClient,
-    retry_after_seconds,
-)
+from harness.wire.client import BudgetExhausted, TargetClient
 from harness.wire.exchange import Exchange, Request, SSEEvent
+from harness.wire.policy import retry_after_seconds
 from harness.wire.redact import redact
 
 BASE = "http://target.test/v1"
@@ -256,12 +253,10 @@ def test_auth_modes(target: respx.MockRouter, client: TargetClient) -> None:
     route = target.post("/chat/completions").respond(401, json={"error": {"message": "no"}})
     request = Request("POST", "/chat/completions", CHAT.body, {"Authorization": "Bearer smuggled"})
     seen = {}
-    for auth in ("default", "none", "wrong"):
+    for mode, auth in {"default": None, **WITHOUT_VALID_TOKEN}.items():
         client.send(request, auth=auth)
-        seen[auth] = route.calls.last.request.headers.get("authorization")
-    assert seen == {"default": f"Bearer {TOKEN}", "none": None, "wrong": f"Bearer {WRONG_TOKEN}"}
-    with pytest.raises(ValueError, match="auth must be one of"):
-        client.send(CHAT, auth="maybe")
+        seen[mode] = route.calls.last.request.headers.get("authorization")
+    assert seen == {"default": f"Bearer {TOKEN}", "no token": None, "wrong token": f"Bearer {WRONG_TOKEN}"}
 
 
 def test_no_token_sends_no_header(target: respx.MockRouter) -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from harness.checks.base import CheckFailed, check
 from harness.checks.negative import note_suffix, require_envelope
 from harness.checks.views import describe_status
+from harness.wire.auth import Auth, BearerToken, NoToken
 from harness.wire.exchange import REFUSED, Exchange
+
+WRONG_TOKEN = "servecheck-deliberately-wrong-token"
+# What the auth family sends instead of the run's token, by the note its exchanges carry.
+WITHOUT_VALID_TOKEN: dict[str, Auth] = {"no token": NoToken(), "wrong token": BearerToken(WRONG_TOKEN)}
 
 
 @check(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, run_checks
+from harness.checks.auth import WITHOUT_VALID_TOKEN
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
@@ -52,7 +53,8 @@ SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their fi
 
 @dataclass(frozen=True)
 class Part:
-    """Some cases of a family: drawn from `strategy`, sent with each of `auth_modes`."""
+    """Some cases of a family: drawn from `strategy`, sent with each of `auth_modes` ("default": the
+    run's token; else a key of WITHOUT_VALID_TOKEN)."""
 
     strategy: st.SearchStrategy[Case]
     count: int
@@ -168,7 +170,7 @@ class ContractEngine:
             if not self.target.token:
                 fam.skip(f"target configured without auth (${self.target.token_env} is not set)")
                 return None
-            return [Part(valid_cases("chat", model), min(n, 2), ("none", "wrong"))]
+            return [Part(valid_cases("chat", model), min(n, 2), tuple(WITHOUT_VALID_TOKEN))]
         if family == "errors":
             return _spread(invalid_mutations(model, self.target.embedding_model), n)
         parts = [Part(valid_cases(family, model), n)]
@@ -189,9 +191,9 @@ class ContractEngine:
 
     def _exchange(self, case: Case, index: int, auth: str) -> Exchange:
         request = self._request(case, index)
-        response = self.client.send(request, auth=auth)
-        expect = "unauthorized" if auth != "default" else case.expect
-        note = {"none": "no token", "wrong": "wrong token"}.get(auth, case.note)
+        response = self.client.send(request, auth=WITHOUT_VALID_TOKEN.get(auth))
+        expect = "unauthorized" if auth in WITHOUT_VALID_TOKEN else case.expect
+        note = auth if auth in WITHOUT_VALID_TOKEN else case.note
         return Exchange(case.family, request, response, expect, self.target.api, note)
 
     def _send_all(

@@ -35,7 +35,7 @@ from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
-from harness.wire.client import MAX_BODY_BYTES
+from harness.wire.transport import MAX_BODY_BYTES
 
 # What a body read can raise when the connection breaks: a cut body surfaces as the parser's
 # "Incomplete response" (HTTPParseError, an http.client.HTTPException) or a closed/reset socket.

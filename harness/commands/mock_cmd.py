@@ -6,11 +6,13 @@ import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from harness.families.features import FEATURES
+from harness.runs.files import write_text
 from mock_server.defects import DEFECTS, check_defects
 from mock_server.faults import FAULTS, FaultError, check_faults
 
@@ -52,6 +54,10 @@ def mock(
     fault_share: Annotated[
         float, typer.Option(help="Share of POST requests that get a fault; the rest are answered well.")
     ] = 1.0,
+    url_file: Annotated[
+        Path | None,
+        typer.Option(help="Write the URL served, once listening, to this file (for programs that start it)."),
+    ] = None,
 ) -> None:
     """Serve the mock OpenAI / Databricks endpoint (chat, completions, embeddings, models)."""
     # Imported here so other commands do not pay for starlette, uvicorn and the tokenizer.
@@ -95,6 +101,8 @@ def mock(
         if fault:
             lines.append(f"  faults:          {', '.join(fault)} on {fault_share:.0%} of POSTs")
         typer.echo("\n".join([*lines, "Ctrl-C to stop."]))
+        if url_file is not None:
+            write_text(url_file, url)  # atomic: a reader never sees half of it
 
     try:
         if fault:

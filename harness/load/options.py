@@ -9,6 +9,7 @@ The token is never an option: the user reads it from the variable named by --tok
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import re
@@ -40,6 +41,12 @@ def add_arguments(parser: Any) -> None:
         type=float,
         default=0.0,
         help="open loop: arrivals per second per user (0: closed loop)",
+    )
+    parser.add_argument(  # from `servecheck load`: the embedded mock it started, so load.json says so
+        "--servecheck-mock-profile", default="", include_in_web_ui=False, help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--servecheck-mock-pid", type=int, default=0, include_in_web_ui=False, help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--servecheck-out",

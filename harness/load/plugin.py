@@ -37,7 +37,7 @@ from harness.load.samples import SampleLog
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
 from harness.runs import layout
-from harness.runs.files import JsonLines, write_json, write_text
+from harness.runs.files import JsonLines, read_json, write_json, write_text
 from harness.targets import ConfigError
 from harness.wire.redact import check_token
 
@@ -175,6 +175,16 @@ class LoadSession:
         reason = self.stop_reason
         if reason is None:
             reason = "interrupted" if run_time and elapsed < run_time - _COMPLETE_SLACK_S else "completed"
+        options = self.environment.parsed_options
+        told = read_json(out / layout.STOP, strict=False) or {}  # `servecheck load` stopped us: why
+        reason = str(told.get("reason") or reason)
+        if (
+            reason == "target_unreachable"
+            and options.servecheck_mock_pid
+            and not _alive(options.servecheck_mock_pid)
+        ):
+            reason = "embedded mock died"
+        profile = options.servecheck_mock_profile
         results = build_results(
             self.environment,
             self.settings,
@@ -183,6 +193,8 @@ class LoadSession:
             started_wall=self.started_wall,
             elapsed_s=elapsed,
             stop_reason=reason,
+            signal=str(told.get("signal") or ""),
+            target={"embedded_mock": bool(profile), "mock_profile": profile or None},
         )
         write_json(out / layout.LOAD, results, [os.environ.get(self.settings.token_env, "")])
 
@@ -226,6 +238,16 @@ class LoadSession:
         finally:
             if live:
                 live.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _target_gone(history: deque[tuple[int, int]], window: int) -> bool:

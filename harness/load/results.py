@@ -127,7 +127,11 @@ def build_results(
     started_wall: float,
     elapsed_s: float,
     stop_reason: str,
+    signal: str = "",
+    target: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """load.json, written once by the plugin: `signal` and `target` are what `servecheck load` told it
+    (the signal it stopped the run for, the embedded mock it started)."""
     options = environment.parsed_options
     plan = plan_from_options(options) if environment.shape_class else None
     users = options.num_users or 1
@@ -135,6 +139,8 @@ def build_results(
     results: dict[str, Any] = {
         "tool": f"servecheck {__version__}",
         "partial": stop_reason not in ("completed", "max_requests"),
+        "signal": signal,
+        "target": target or {"embedded_mock": False, "mock_profile": None},
         "stop_reason": stop_reason,
         "started_at": started_wall,
         "elapsed_s": elapsed_s,

@@ -33,7 +33,7 @@ from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
 from harness.load.options import SCENARIOS, LoadConfig
 from harness.paths import SCENARIOS_DIR
 from harness.runs import layout
-from harness.runs.files import write_json
+from harness.runs.files import read_json, write_json
 from harness.targets import MOCK_MODELS, ConfigError, live_base_url
 from harness.wire.client import TargetClient
 from harness.wire.preflight import Preflight, preflight
@@ -82,16 +82,19 @@ def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
         "0",
         "--profile",
         MOCK_PROFILE,
+        "--url-file",
+        str(workdir / layout.MOCK_URL),
     ]
+    (workdir / layout.MOCK_URL).unlink(missing_ok=True)
     mock = subprocess.Popen(
         command,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=log,
         env={**os.environ, "SERVECHECK_MOCK_TOKEN": token},
         start_new_session=True,
     )
     try:
-        root = _mock_url(mock)
+        root = _mock_url(mock, workdir / layout.MOCK_URL)
         base = root + "/v1" if config.api == "openai" else root
         yield Target(base, embedded=True, env={config.token_var: token}, mock=mock)
     finally:
@@ -99,17 +102,12 @@ def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
         log.close()
 
 
-def _mock_url(mock: subprocess.Popen[bytes]) -> str:
-    """The root URL the mock announces on its first line ("servecheck mock on http://...")."""
-    assert mock.stdout is not None
-    os.set_blocking(mock.stdout.fileno(), False)
+def _mock_url(mock: subprocess.Popen[bytes], url_file: Path) -> str:
+    """The root URL the mock writes to `url_file` once it listens (`servecheck mock --url-file`)."""
     deadline = time.monotonic() + MOCK_START_S
-    buffer = b""
     while time.monotonic() < deadline and mock.poll() is None:
-        buffer += mock.stdout.read() or b""
-        first, newline, _ = buffer.partition(b"\n")
-        if newline:
-            return first.decode().split(" on ", 1)[1].split()[0]
+        if url_file.is_file():
+            return url_file.read_text().strip()
         time.sleep(0.05)
     raise LoadFailed("the embedded mock did not start (see mock.log in the run folder)")
 
@@ -139,6 +137,8 @@ def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
         "--servecheck-out",
         str(out),
     ]
+    if target.mock is not None:
+        command += ["--servecheck-mock-profile", MOCK_PROFILE, "--servecheck-mock-pid", str(target.mock.pid)]
     if config.processes > 1:
         command += ["--processes", str(config.processes)]
     for name, value in config.plugin_options().items():
@@ -181,33 +181,21 @@ def run_load(
             model=found.models.get("chat") or found.models.get("completions") or config.model,
             embedding_model=found.models.get("embeddings") or config.embedding_model,
         )
-        stopped_early, stop_signal = _follow_locust(config, target, out, on_progress)
-        mock_died = target.mock is not None and target.mock.poll() is not None
+        _follow_locust(config, target, out, on_progress)
     error_file = out / layout.CONFIG_ERROR
     if error_file.is_file():
         raise ConfigError(error_file.read_text().strip())
     results_file = out / layout.LOAD
     if not results_file.is_file():
         raise LoadFailed(f"Locust ended without results: {_last_line(out / layout.LOCUST_LOG)}")
-    results = orjson.loads(results_file.read_bytes())
-    if stopped_early and not results["partial"]:
-        results["partial"], results["stop_reason"] = True, stopped_early
-    results["signal"] = stop_signal
-    if mock_died and results["stop_reason"] == "target_unreachable":
-        results["stop_reason"] = "embedded mock died"
-    results["target"] = {
-        "embedded_mock": target.embedded,
-        "mock_profile": MOCK_PROFILE if target.embedded else None,
-    }
-    write_json(results_file, results)
-    return results
+    return read_json(results_file) or {}
 
 
 def _follow_locust(
     config: LoadConfig, target: Target, out: Path, on_progress: Callable[[dict[str, Any]], None]
-) -> tuple[str | None, str]:
-    """Run Locust to its end; returns why we stopped it early (None when it ended by itself) and the
-    signal that made us ("SIGINT", "SIGTERM"; "" for none)."""
+) -> None:
+    """Run Locust to its end. When we stop it early, stop.json tells its plugin why (and which signal
+    made us: "SIGINT", "SIGTERM"), so the load.json it writes says so."""
     live = out / layout.LIVE
     with (out / layout.LOCUST_LOG).open("wb") as log:
         proc = subprocess.Popen(
@@ -230,10 +218,11 @@ def _follow_locust(
                 time.sleep(0.25)
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (sigterm_as_interrupt)
             reason, stop_signal = "interrupted", signal_name(stop)
+        if reason:
+            write_json(out / layout.STOP, {"reason": reason, "signal": stop_signal})
         # SIGINT, as a Ctrl-C: while a shape runs, headless Locust has no SIGTERM handler yet.
         _stop(proc, STOP_WAIT_S, signal.SIGINT)
         _tail(live, offset, on_progress)
-    return reason, stop_signal
 
 
 def _tail(path: Path, offset: int, on_line: Callable[[dict[str, Any]], None]) -> int:

@@ -15,6 +15,8 @@ LIVE = "live.jsonl"  # one progress line a second while a load run goes
 SAMPLES_GLOB = "samples*.jsonl"  # one line per load request: samples.jsonl, samples.worker<N>.jsonl
 CONFIG_ERROR = "config_error.txt"  # written by Locust instead of load.json when the options are bad
 MOCK_LOG = "mock.log"  # the embedded mock's output during a load run
+STOP = "stop.json"  # written by `servecheck load` before it stops Locust: why, and on which signal
+MOCK_URL = "mock.url"  # where the embedded mock of a load run listens, written by it once it does
 LOCUST_LOG = "locust.log"
 REPORTS = {"html": "report.html", "md": "report.md"}  # `servecheck report`, by --format
 

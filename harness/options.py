@@ -108,16 +108,17 @@ def read_section(path: Path, section: str, options: Iterable[Option]) -> dict[st
     table = document.get(section, {})
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: [{section}] must be a table")
-    known = {o.name: o for o in options}
+    # A key is the flag without its dashes ("duration", "no_auth"), or the option's own name.
+    known = {o.cli.removeprefix("--").replace("-", "_"): o for o in options}
+    known |= {o.name: o for o in options}
     values = {}
     for key, value in table.items():
-        name = key.replace("-", "_")
-        if name not in known:
-            raise ConfigError(
-                f"config file {path}: [{section}] has no option {key!r}; options: {', '.join(sorted(known))}"
-            )
+        option = known.get(key.replace("-", "_"))
+        if option is None:
+            flags = ", ".join(sorted(o.cli.removeprefix("--").replace("-", "_") for o in options))
+            raise ConfigError(f"config file {path}: [{section}] has no option {key!r}; options: {flags}")
         where = f"config file {path}: [{section}] {key}"
-        values[name] = _typed(known[name], _expand(value, where), where)
+        values[option.name] = _typed(option, _expand(value, where), where)
     return values
 
 

@@ -117,3 +117,21 @@ def test_every_option_is_a_config_field_and_reaches_every_front_end() -> None:
     parser = Parser()
     add_locust_arguments(parser, LOAD_OPTIONS)
     assert parser.seen == names and "--model" in names and "--max-error-rate" in names
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('duration = "forever"', "--duration 'forever'"),  # a key is the flag's name
+        ("users = 0", "--users must be at least 1"),
+        ('max_error_rate = "${RATE}"', "--max-error-rate '150%': must be between 0% and 100%"),
+    ],
+)
+def test_load_reads_its_own_table_and_validates_it_once(tmp_path: Path, table: str, message: str) -> None:
+    (tmp_path / "servecheck.toml").write_text(f"[contract]\nexamples = 1\n[load]\n{table}\n")
+    done = subprocess.run(
+        [sys.executable, "-c", "from harness.cli import app; app()", "load"],
+        cwd=tmp_path, env={**os.environ, **CLEAN, "RATE": "150%"}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "servecheck-runs").exists()

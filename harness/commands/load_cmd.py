@@ -23,7 +23,7 @@ from harness.options import config_values, typer_command
 from harness.runs import layout
 from harness.runs.rundir import check_writable, default_run_dir
 from harness.runs.store import flags_of, write_run_json
-from harness.targets import ConfigError, live_base_url
+from harness.targets import ConfigError
 from harness.wire.client import TargetUnreachable
 from harness.wire.preflight import Preflight
 from harness.wire.redact import safe_url
@@ -53,7 +53,7 @@ load = typer_command(
 
 
 def _run(config: LoadConfig, console: Console) -> int:
-    url = live_base_url(config.base_url, config.api)
+    url = config.live_base_url()
     if config.out:
         check_writable(config.out, "--out", folder=True)
     run_dir = config.out or default_run_dir("load", url or "embedded-mock")

@@ -66,6 +66,7 @@ class ContractConfig:
         return self.token_env or TOKEN_ENV[self.api]
 
     def live_base_url(self) -> str | None:
+        """The live target (--base-url, else the api's environment variable); None: the embedded mock."""
         return live_base_url(self.base_url, self.api)
 
 

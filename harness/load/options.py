@@ -203,13 +203,17 @@ class LoadConfig:
             raise ConfigError("--processes must be between 1 and 64")
         if self.prompts is not None and not self.prompts.is_file():
             raise ConfigError(f"--prompts {self.prompts}: no such file")
-        if live_base_url(self.base_url, self.api):  # the embedded mock gets a token of our own
+        if self.live_base_url():  # the embedded mock gets a token of our own
             check_token(os.environ.get(self.token_var), self.token_var)
         try:
             settings_from(SimpleNamespace(**self.plugin_options()))
             parse_slos(self.slo)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def live_base_url(self) -> str | None:
+        """The live target (--base-url, else the api's environment variable); None: the embedded mock."""
+        return live_base_url(self.base_url, self.api)
 
     @property
     def effective_spawn_rate(self) -> float:

@@ -34,7 +34,7 @@ from harness.load.options import SCENARIOS, LoadConfig
 from harness.paths import SCENARIOS_DIR
 from harness.runs import layout
 from harness.runs.files import read_json, write_json
-from harness.targets import MOCK_MODELS, ConfigError, live_base_url
+from harness.targets import MOCK_MODELS, ConfigError
 from harness.wire.client import TargetClient
 from harness.wire.preflight import Preflight, preflight
 from mock_server.server import is_loopback
@@ -68,7 +68,7 @@ def check_loopback(url: str) -> None:
 @contextmanager
 def open_target(config: LoadConfig, workdir: Path) -> Iterator[Target]:
     """The live target, or a fresh embedded mock that is stopped on exit."""
-    live = live_base_url(config.base_url, config.api)
+    live = config.live_base_url()
     if live:
         check_loopback(live)
         yield Target(live, embedded=False)

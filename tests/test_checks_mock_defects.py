@@ -19,6 +19,7 @@ from payloads import (
 )
 
 from harness.checks import run_checks
+from harness.wire.auth import NoToken
 from harness.wire.client import TargetClient
 from harness.wire.exchange import Exchange, Request
 from mock_server.defects import DEFECTS
@@ -94,7 +95,7 @@ def failed_checks(defects: list[str]) -> dict[str, str]:
     ):
         for family, path, body, expect in CASES:
             request = Request("POST", path, body)
-            response = client.send(request, auth="none" if expect == "unauthorized" else "default")
+            response = client.send(request, auth=NoToken() if expect == "unauthorized" else None)
             for outcome in run_checks(Exchange(family, request, response, expect)):
                 if outcome.status == "failed":
                     failed.setdefault(outcome.check, f"{family}: {outcome.message}")

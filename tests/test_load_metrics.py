@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import asdict
 
 import orjson
 import pytest
@@ -51,8 +52,8 @@ def test_aggregate_counts_errors_by_kind_and_keeps_failures_out_of_timings() -> 
     assert total.hist["completion_tokens"].total == sum(r.completion_tokens for r in good)
     assert dict(metrics.errors) == {"http_503": 2, "broken_stream": 1, "timeout": 1}
     assert 1 <= len(metrics.error_samples["http_503"]) <= 2
-    assert sum(row[0] for row in metrics.series.values()) == 54
-    assert sum(row[1] for row in metrics.series.values()) == 4
+    assert sum(row.requests for row in metrics.series.values()) == 54
+    assert sum(row.errors for row in metrics.series.values()) == 4
 
 
 def test_merging_worker_reports_equals_one_process_seeing_everything() -> None:
@@ -78,7 +79,7 @@ def test_merging_worker_reports_equals_one_process_seeing_everything() -> None:
     assert master.not_sent == whole.not_sent == 1
     assert master.series.keys() == whole.series.keys()
     for second, row in whole.series.items():
-        assert master.series[second] == pytest.approx(row)
+        assert asdict(master.series[second]) == pytest.approx(asdict(row))
     assert dict(master.errors) == dict(whole.errors)
     for name in ("a", "b"):
         mine, theirs = master.scenarios[name], whole.scenarios[name]

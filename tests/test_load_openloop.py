@@ -61,4 +61,4 @@ def test_arrivals_beyond_the_in_flight_cap_are_counted_not_sent() -> None:
     assert sent == 40
     # 5 in flight for 0.1 s each carry 50/s of the 200/s: about three arrivals in four are dropped.
     assert 60 <= metrics.not_sent <= 200
-    assert sum(row[6] for row in metrics.series.values()) == metrics.not_sent
+    assert sum(row.not_sent for row in metrics.series.values()) == metrics.not_sent

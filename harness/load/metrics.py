@@ -16,7 +16,7 @@ Definitions (ms):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from harness.load.histogram import Histogram
@@ -25,16 +25,23 @@ from harness.runs.metrics import DISTRIBUTIONS
 RECORD_KEY = "servecheck_record"  # where the record rides in a Locust request event's context
 HISTOGRAMS = tuple(DISTRIBUTIONS)  # one histogram per distribution of the registry
 _SAMPLES_PER_KIND = 3
-# Fields of one second of the series, in the order they are stored.
-SERIES_FIELDS = (
-    "requests",
-    "errors",
-    "output_tokens",
-    "latency_ms_sum",
-    "ttft_ms_sum",
-    "ttft_count",
-    "not_sent",
-)
+
+
+@dataclass(slots=True)
+class Second:
+    """One second of the series: what finished in it (by the second a request ended)."""
+
+    requests: int = 0
+    errors: int = 0
+    output_tokens: int = 0
+    latency_ms_sum: float = 0.0  # of the successful requests
+    ttft_ms_sum: float = 0.0
+    ttft_count: int = 0
+    not_sent: int = 0  # open loop: arrivals dropped at the in-flight cap
+
+    def add(self, other: Second) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 @dataclass(slots=True)
@@ -137,15 +144,15 @@ class LoadMetrics:
         self.scenarios: dict[str, ScenarioMetrics] = {}
         self.errors: Counter[str] = Counter()
         self.error_samples: dict[str, list[str]] = {}
-        self.series: dict[int, list[float]] = {}
+        self.series: dict[int, Second] = {}
         self.second_hists: dict[int, dict[str, Histogram]] = {}
         self.send_lag = Histogram()  # open loop: ms between an arrival's schedule and its send
         self.not_sent = 0  # open loop: arrivals dropped because the user's in-flight cap was reached
 
-    def _second(self, second: int) -> list[float]:
+    def _second(self, second: int) -> Second:
         row = self.series.get(second)
         if row is None:
-            row = self.series[second] = [0] * len(SERIES_FIELDS)
+            row = self.series[second] = Second()
         return row
 
     def record(self, rec: RequestRecord) -> None:
@@ -155,19 +162,19 @@ class LoadMetrics:
         scenario.add(rec)
         second = max(0, int(rec.sent - self.t0 + rec.latency_ms / 1000))
         row = self._second(second)
-        row[0] += 1
+        row.requests += 1
         if rec.error:
-            row[1] += 1
+            row.errors += 1
             self.errors[rec.error] += 1
             samples = self.error_samples.setdefault(rec.error, [])
             if len(samples) < _SAMPLES_PER_KIND and rec.detail not in samples:
                 samples.append(rec.detail)
             return
-        row[2] += rec.completion_tokens or 0
-        row[3] += rec.latency_ms
+        row.output_tokens += rec.completion_tokens or 0
+        row.latency_ms_sum += rec.latency_ms
         if rec.ttft_ms is not None:
-            row[4] += rec.ttft_ms
-            row[5] += 1
+            row.ttft_ms_sum += rec.ttft_ms
+            row.ttft_count += 1
         if self.phased:
             hists = self.second_hists.get(second)
             if hists is None:
@@ -178,7 +185,7 @@ class LoadMetrics:
 
     def record_not_sent(self, now: float) -> None:
         self.not_sent += 1
-        self._second(max(0, int(now - self.t0)))[6] += 1
+        self._second(max(0, int(now - self.t0))).not_sent += 1
 
     def merge(self, other: LoadMetrics) -> None:
         for name, scenario in other.scenarios.items():
@@ -189,9 +196,7 @@ class LoadMetrics:
             mine.extend(s for s in samples if s not in mine)
             del mine[_SAMPLES_PER_KIND:]
         for second, row in other.series.items():
-            mine_row = self._second(second)
-            for i, value in enumerate(row):
-                mine_row[i] += value
+            self._second(second).add(row)
         for second, hists in other.second_hists.items():
             mine_hists = self.second_hists.setdefault(second, {"latency": Histogram(), "ttft": Histogram()})
             for name, hist in hists.items():
@@ -211,7 +216,7 @@ class LoadMetrics:
             "scenarios": {name: s.to_dict() for name, s in self.scenarios.items()},
             "errors": dict(self.errors),
             "error_samples": self.error_samples,
-            "series": {str(second): row for second, row in self.series.items()},
+            "series": {str(second): asdict(row) for second, row in self.series.items()},
             "second_hists": {
                 str(second): {name: h.to_dict() for name, h in hists.items()}
                 for second, hists in self.second_hists.items()
@@ -227,7 +232,7 @@ class LoadMetrics:
         out.scenarios = {name: ScenarioMetrics.from_dict(s) for name, s in data["scenarios"].items()}
         out.errors = Counter(data["errors"])
         out.error_samples = {kind: list(samples) for kind, samples in data["error_samples"].items()}
-        out.series = {int(second): list(row) for second, row in data["series"].items()}
+        out.series = {int(second): Second(**row) for second, row in data["series"].items()}
         out.second_hists = {
             int(second): {name: Histogram.from_dict(h) for name, h in hists.items()}
             for second, hists in data["second_hists"].items()

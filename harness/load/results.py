@@ -13,7 +13,7 @@ from typing import Any
 
 from harness import __version__
 from harness.load.histogram import ALPHA, Histogram
-from harness.load.metrics import SERIES_FIELDS, LoadMetrics, ScenarioMetrics
+from harness.load.metrics import LoadMetrics, ScenarioMetrics, Second
 from harness.load.options import Settings
 from harness.load.shapes import PHASED_SHAPES, Plan, plan_from_options
 from harness.load.slo import judge, parse_slos
@@ -58,21 +58,19 @@ def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[s
     last = max([*metrics.series, *users_by_second], default=-1)
     rows = []
     for second in range(last + 1):
-        requests, errors, tokens, latency_sum, ttft_sum, ttft_count, not_sent = metrics.series.get(
-            second, [0] * len(SERIES_FIELDS)
-        )
-        ok = requests - errors
+        row = metrics.series.get(second) or Second()
+        ok = row.requests - row.errors
         rows.append(
             {
                 "t": second,
                 "users": users_by_second.get(second),
-                "requests": int(requests),
+                "requests": int(row.requests),
                 "successful": int(ok),
-                "errors": int(errors),
-                "output_tokens": int(tokens),
-                "mean_latency_ms": latency_sum / ok if ok else None,
-                "mean_ttft_ms": ttft_sum / ttft_count if ttft_count else None,
-                "not_sent": int(not_sent),
+                "errors": int(row.errors),
+                "output_tokens": int(row.output_tokens),
+                "mean_latency_ms": row.latency_ms_sum / ok if ok else None,
+                "mean_ttft_ms": row.ttft_ms_sum / row.ttft_count if row.ttft_count else None,
+                "not_sent": int(row.not_sent),
             }
         )
     return rows
@@ -91,9 +89,9 @@ def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
         for second in seconds:
             row = metrics.series.get(second)
             if row:
-                requests += row[0]
-                errors += row[1]
-                tokens += row[2]
+                requests += row.requests
+                errors += row.errors
+                tokens += row.output_tokens
             hists = metrics.second_hists.get(second)
             if hists:
                 latency.merge(hists["latency"])
@@ -206,8 +204,8 @@ def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, user
         "users": users,
         "requests": total.requests,
         "errors": total.errors,
-        "rps": sum(r[0] - r[1] for r in recent if r) / span,
-        "output_tokens_per_s": sum(r[2] for r in recent if r) / span,
+        "rps": sum(r.requests - r.errors for r in recent if r) / span,
+        "output_tokens_per_s": sum(r.output_tokens for r in recent if r) / span,
         "p50_latency_ms": total.hist["latency"].quantile(0.5),
         "p95_latency_ms": total.hist["latency"].quantile(0.95),
         "p50_ttft_ms": total.hist["ttft"].quantile(0.5),

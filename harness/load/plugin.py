@@ -11,6 +11,8 @@ events. Each process gets one LoadSession:
   to live.jsonl (flushed, so it survives even a SIGKILL) and stops a run whose target stopped
   answering (or, single process, whose --max-requests are all answered); it writes load.json when
   Locust quits (the quit event comes after the workers' final reports), also after a Ctrl-C.
+The session writes nothing itself: it emits events (harness/load/events.py), and the run folder's
+files are their handler (harness/load/files.py), as the contract engine's outputs are its handlers.
 """
 
 from __future__ import annotations
@@ -29,15 +31,25 @@ import gevent
 import locust
 from locust.runners import MasterRunner, WorkerRunner
 
+from harness.load.events import (
+    LoadEvent,
+    LoadFinished,
+    LoadHandler,
+    LoadStarted,
+    MeasurementsSent,
+    OptionsRefused,
+    RequestMeasured,
+    SecondPassed,
+)
+from harness.load.files import LoadFiles
 from harness.load.metrics import RECORD_KEY, LoadMetrics
 from harness.load.options import Settings, add_arguments, settings_from
 from harness.load.prompts import load_requests
 from harness.load.results import build_results, live_line
-from harness.load.samples import SampleLog
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
 from harness.runs import layout
-from harness.runs.files import JsonLines, read_json, write_json, write_text
+from harness.runs.files import read_json
 from harness.targets import ConfigError
 from harness.wire.redact import check_token
 
@@ -64,7 +76,7 @@ class LoadSession:
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
-        self.samples: SampleLog | None = None
+        self._files: LoadFiles | None = None
 
     @property
     def role(self) -> str:
@@ -77,6 +89,20 @@ class LoadSession:
     def out_dir(self) -> Path | None:
         out = getattr(self.environment.parsed_options, "servecheck_out", "")
         return Path(out) if out else None
+
+    @property
+    def handlers(self) -> list[LoadHandler]:
+        """Who hears this session's events: the run folder's files, when there is a run folder."""
+        out = self.out_dir
+        if out is None:
+            return []
+        if self._files is None or self._files.out != out:
+            self._files = LoadFiles(out)
+        return [self._files]
+
+    def _emit(self, event: LoadEvent) -> None:
+        for handler in self.handlers:
+            handler.handle(event)
 
     # --- what users ask -------------------------------------------------------------------------
 
@@ -113,10 +139,7 @@ class LoadSession:
             check_token(os.environ.get(settings.token_env), settings.token_env)
         except (ValueError, ConfigError) as exc:
             log.error("servecheck: %s", exc)
-            out = self.out_dir
-            if out:
-                out.mkdir(parents=True, exist_ok=True)
-                write_text(out / layout.CONFIG_ERROR, str(exc))
+            self._emit(OptionsRefused(str(exc)))
             raise SystemExit(2) from None
 
     def on_test_start(self, environment: Any, **_: Any) -> None:
@@ -130,12 +153,7 @@ class LoadSession:
         self.started = time.perf_counter()
         self.started_wall = time.time()
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
-        out = self.out_dir
-        if out and self.role != "master":  # the master sends no requests
-            out.mkdir(parents=True, exist_ok=True)
-            self.samples = SampleLog(
-                out / layout.samples(worker if self.role == "worker" else None), self.started
-            )
+        self._emit(LoadStarted(self.role, worker if self.role == "worker" else None, self.started))
         if self.role != "worker":
             self._stop_watch()
             self._watch = gevent.spawn(self._watch_run)
@@ -144,16 +162,11 @@ class LoadSession:
         rec = context.get(RECORD_KEY) if context else None
         if rec is not None:
             self.metrics.record(rec)
-            if self.samples is not None:
-                self.samples.add(rec)
+            self._emit(RequestMeasured(rec))
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         data["servecheck"] = self.metrics.drain()
-        self._flush_samples()
-
-    def _flush_samples(self) -> None:
-        if self.samples is not None:
-            self.samples.flush()
+        self._emit(MeasurementsSent())
 
     def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         if "servecheck" in data:
@@ -166,9 +179,9 @@ class LoadSession:
 
     def on_quit(self, exit_code: int, **_: Any) -> None:
         self._stop_watch()
-        self._flush_samples()
         out = self.out_dir
         if self.role == "worker" or out is None or self.started is None or self.settings is None:
+            self._emit(LoadFinished(None, ()))  # what a worker measured is in its samples file
             return
         elapsed = (self.stopped or time.perf_counter()) - self.started
         run_time = self.environment.parsed_options.run_time
@@ -196,7 +209,7 @@ class LoadSession:
             signal=str(told.get("signal") or ""),
             target={"embedded_mock": bool(profile), "mock_profile": profile or None},
         )
-        write_json(out / layout.LOAD, results, [os.environ.get(self.settings.token_env, "")])
+        self._emit(LoadFinished(results, (os.environ.get(self.settings.token_env, ""),)))
 
     # --- the master's watch -----------------------------------------------------------------------
 
@@ -211,33 +224,24 @@ class LoadSession:
         runner = self.environment.runner
         window = UNREACHABLE_AFTER[self.role]
         history: deque[tuple[int, int]] = deque(maxlen=window + 1)
-        out = self.out_dir
-        if out:
-            out.mkdir(parents=True, exist_ok=True)
-        live = JsonLines(out / layout.LIVE) if out else None
         ticks = int(options.run_time or 24 * 3600) + 3600  # bounded, though the quit kills it first
-        try:
-            for tick in range(ticks):
-                gevent.sleep(1.0 if tick else 0.5)  # look mid-second: shapes change users on whole seconds
-                elapsed = time.perf_counter() - self.started
-                self.users_by_second[int(elapsed)] = runner.user_count
-                total = self.metrics.total()
-                if live:
-                    line = live_line(self.metrics, total, elapsed, runner.user_count)
-                    live.write(line)
-                self._flush_samples()
-                history.append((total.requests, self.metrics.errors.get("connection", 0)))
-                if _target_gone(history, window):
-                    self.stop_reason = "target_unreachable"
-                    log.error("servecheck: every connection was refused for %d s; stopping the run", window)
-                elif self.role == "local" and total.requests >= self.settings.max_requests:
-                    self.stop_reason = "max_requests"  # every request of the budget has its answer
-                if self.stop_reason:
-                    runner.quit()
-                    return
-        finally:
-            if live:
-                live.close()
+        for tick in range(ticks):
+            gevent.sleep(1.0 if tick else 0.5)  # look mid-second: shapes change users on whole seconds
+            elapsed = time.perf_counter() - self.started
+            self.users_by_second[int(elapsed)] = runner.user_count
+            total = self.metrics.total()
+            if self.handlers:
+                self._emit(SecondPassed(live_line(self.metrics, total, elapsed, runner.user_count)))
+                self._emit(MeasurementsSent())
+            history.append((total.requests, self.metrics.errors.get("connection", 0)))
+            if _target_gone(history, window):
+                self.stop_reason = "target_unreachable"
+                log.error("servecheck: every connection was refused for %d s; stopping the run", window)
+            elif self.role == "local" and total.requests >= self.settings.max_requests:
+                self.stop_reason = "max_requests"  # every request of the budget has its answer
+            if self.stop_reason:
+                runner.quit()
+                return
 
 
 def _alive(pid: int) -> bool:

@@ -45,3 +45,6 @@ class SampleLog:
     def flush(self) -> None:
         """Hand what was buffered to the kernel; the file then holds every request answered so far."""
         self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()

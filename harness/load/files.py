@@ -1,0 +1,58 @@
+"""A load run's files in its run folder, a handler of the session's events: samples.jsonl (one per
+load-generating process) and live.jsonl (where the run is watched) as the run goes, flushed at least
+once a second so they outlive a killed process; load.json at the end; config_error.txt instead of
+all that when the options are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.load.events import (
+    LoadEvent,
+    LoadFinished,
+    LoadHandler,
+    LoadStarted,
+    MeasurementsSent,
+    OptionsRefused,
+    RequestMeasured,
+    SecondPassed,
+)
+from harness.load.samples import SampleLog
+from harness.runs import layout
+from harness.runs.files import JsonLines, write_json, write_text
+
+
+class LoadFiles(LoadHandler):
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._samples: SampleLog | None = None
+        self._live: JsonLines | None = None
+
+    def handle(self, event: LoadEvent) -> None:
+        match event:
+            case OptionsRefused(message):
+                write_text(self.out / layout.CONFIG_ERROR, message)
+            case LoadStarted(role, worker_index, started):
+                self.close()
+                if role != "master":  # the master sends no requests
+                    self._samples = SampleLog(self.out / layout.samples(worker_index), started)
+                if role != "worker":
+                    self._live = JsonLines(self.out / layout.LIVE)
+            case RequestMeasured(record) if self._samples is not None:
+                self._samples.add(record)
+            case SecondPassed(line) if self._live is not None:
+                self._live.write(line)
+            case MeasurementsSent() if self._samples is not None:
+                self._samples.flush()
+            case LoadFinished(results, secrets):
+                if self._samples is not None:
+                    self._samples.flush()
+                if results is not None:
+                    write_json(self.out / layout.LOAD, results, secrets)
+                self.close()
+
+    def close(self) -> None:
+        for file in (self._samples, self._live):
+            if file is not None:
+                file.close()
+        self._samples = self._live = None

@@ -48,8 +48,13 @@ class Option:
         return self.flag or "--" + self.name.replace("_", "-")
 
     @property
+    def key(self) -> str:
+        """Its name in a config file, and in SERVECHECK_<KEY>: the flag's ("duration", "no_auth")."""
+        return self.cli.removeprefix("--").replace("-", "_")
+
+    @property
     def env(self) -> str:
-        return ENV_PREFIX + self.name.upper()
+        return ENV_PREFIX + self.key.upper()
 
     @property
     def annotation(self) -> Any:
@@ -108,14 +113,12 @@ def read_section(path: Path, section: str, options: Iterable[Option]) -> dict[st
     table = document.get(section, {})
     if not isinstance(table, dict):
         raise ConfigError(f"config file {path}: [{section}] must be a table")
-    # A key is the flag without its dashes ("duration", "no_auth"), or the option's own name.
-    known = {o.cli.removeprefix("--").replace("-", "_"): o for o in options}
-    known |= {o.name: o for o in options}
+    known = {o.key: o for o in options} | {o.name: o for o in options}  # "duration" or "duration_s"
     values = {}
     for key, value in table.items():
         option = known.get(key.replace("-", "_"))
         if option is None:
-            flags = ", ".join(sorted(o.cli.removeprefix("--").replace("-", "_") for o in options))
+            flags = ", ".join(sorted(o.key for o in options))
             raise ConfigError(f"config file {path}: [{section}] has no option {key!r}; options: {flags}")
         where = f"config file {path}: [{section}] {key}"
         values[option.name] = _typed(option, _expand(value, where), where)

@@ -135,3 +135,18 @@ def test_load_reads_its_own_table_and_validates_it_once(tmp_path: Path, table: s
     )  # fmt: skip
     assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "servecheck-runs").exists()
+
+
+def test_a_load_run_from_its_table(tmp_path: Path) -> None:
+    (tmp_path / "servecheck.toml").write_text(
+        '[load]\nscenario = "chat"\nusers = 2\nduration = "30s"\nout = "run"\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "from harness.cli import app; app()", "load"],
+        cwd=tmp_path, env={**os.environ, **CLEAN, "SERVECHECK_DURATION": "2s"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    config = orjson.loads((tmp_path / "run" / "load.json").read_bytes())["config"]
+    assert config["users"] == 2 and config["duration_s"] == 2  # the file, then the variable over it
+    assert config["user_classes"] == ["ChatUser"]

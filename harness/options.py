@@ -1,7 +1,7 @@
 """One option specification for every front end: the Typer CLI, the pytest plugin, Locust's parser,
 `servecheck.toml` and `SERVECHECK_*` environment variables.
 
-A command declares its options once (harness/contract/config.py, harness/load/config.py) as `Option`s
+A command declares its options once (harness/contract/config.py, harness/load/options.py) as `Option`s
 bound to its config dataclass, which holds their types and defaults. From that list come the Typer
 parameters, the pytest plugin's `--servecheck-*` options and Locust's own arguments. Values resolve,
 strongest first: the command line, `SERVECHECK_<NAME>`, the command's section of the config file

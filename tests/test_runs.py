@@ -87,3 +87,11 @@ def test_runs_list_of_an_empty_or_wrong_base(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     code, output = invoke("runs", "list", "--base", str(tmp_path / "file"))
     assert code == 2 and "is not a folder" in output and "Traceback" not in output
+
+
+def test_run_json_drops_credentials_from_the_base_url_flag() -> None:
+    from harness.contract.config import ContractConfig
+    from harness.runs.store import flags_of
+
+    flags = flags_of(ContractConfig(base_url="https://alice:s3cr3t-pw@host.example/v1"))
+    assert flags["base_url"] == "https://host.example/v1" and "s3cr3t" not in str(flags)

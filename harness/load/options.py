@@ -34,7 +34,7 @@ DEFAULT_MAX_REQUESTS = 1_000_000  # a count bound on every run, on top of the ti
 
 def add_arguments(parser: Any) -> None:
     """Register our options on Locust's parser (the init_command_line_parser event): the load options
-    marked `locust` (harness/load/config.py), and the two only Locust takes."""
+    marked `locust` (LOAD_OPTIONS, below), and the two only Locust takes."""
     add_locust_arguments(parser, LOAD_OPTIONS)
     parser.add_argument(
         "--arrival-rate",

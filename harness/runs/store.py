@@ -38,11 +38,15 @@ def schemas_commit(root: Path = ROOT) -> str | None:
 
 
 def flags_of(config: Any) -> dict[str, Any]:
-    """A command's settings as JSON values (paths as strings); configs hold token names, never tokens."""
-    return {
+    """A command's settings as JSON values (paths as strings); configs hold token names, never tokens,
+    and a base URL's user:password@ is dropped as the target's is."""
+    flags = {
         key: str(value) if isinstance(value, Path) else value
         for key, value in dataclasses.asdict(config).items()
     }
+    if flags.get("base_url"):
+        flags["base_url"] = safe_url(flags["base_url"])
+    return flags
 
 
 def write_run_json(

@@ -4,7 +4,7 @@
 A command declares its options once (harness/contract/config.py, harness/load/options.py) as `Option`s
 bound to its config dataclass, which holds their types and defaults. From that list come the Typer
 parameters, the pytest plugin's `--servecheck-*` options and Locust's own arguments. Values resolve,
-strongest first: the command line, `SERVECHECK_<NAME>`, the command's section of the config file
+strongest first: the command line, `SERVECHECK_<FLAG>`, the command's section of the config file
 (`--config FILE`, else ./servecheck.toml when present; `${VAR}` in a string is the environment's
 VAR), then the default. The command's config object validates the result, once.
 """
@@ -31,7 +31,7 @@ _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 @dataclass(frozen=True)
 class Option:
-    name: str  # the config attribute: "base_url" -> --base-url, SERVECHECK_BASE_URL, base_url = ...
+    name: str  # the config attribute; its flag (--base-url) also names its variable and its file key
     help: str
     type: type = str  # what the command line takes (the config may hold it parsed: see `parse`)
     default: Any = _DEFAULT

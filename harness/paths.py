@@ -18,6 +18,7 @@ def _data(packaged: str, in_checkout: str) -> Path:
 
 
 SCHEMAS_DIR = _data("schemas", "schemas")
+RUN_SCHEMAS_DIR = SCHEMAS_DIR / "runs"  # what reports and diffs read of contract.json and load.json
 TEMPLATES_DIR = _data("templates", "reports/templates")
 RUNS_DIR = Path("servecheck-runs")  # one folder per contract or load run, under the current directory
 SCENARIOS_DIR = Path(str(files("scenarios")))  # a package of its own in both: scenarios import each other

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from harness.paths import RUN_SCHEMAS_DIR
 from harness.runs import layout
 from harness.runs.files import RunDirError, read_json, read_jsonl
 from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE, judge_load, totals_of, verdict_of
+from harness.schemas.registry import SchemaRegistry
 
 __all__ = ["RunData", "RunDirError", "read_run"]
 
@@ -34,7 +37,19 @@ class RunData:
         return bool(self.partial_notes)
 
 
-def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
+@cache
+def _documents() -> SchemaRegistry:
+    return SchemaRegistry(RUN_SCHEMAS_DIR)
+
+
+def check_shape(kind: str, document: dict[str, Any], source: Path) -> None:
+    """RunDirError (one line) unless `document` has the shape reports and diffs read (schemas/runs/)."""
+    errors = _documents().errors(kind, document)
+    if errors:
+        raise RunDirError(f"{source} is not a servecheck {kind} result: {errors[0]}")
+
+
+def contract_from_findings(rows: list[dict[str, Any]], source: Path) -> dict[str, Any]:
     """contract.json's shape rebuilt from findings.jsonl: the families judged before the run stopped."""
     run = next((r for r in rows if r.get("kind") == "run"), {})
     end = next((r for r in rows if r.get("kind") == "end"), None)
@@ -48,6 +63,7 @@ def contract_from_findings(rows: list[dict[str, Any]]) -> dict[str, Any]:
             families[name] = {k: v for k, v in row.items() if k not in ("kind", "family")}
     for name, fam in families.items():
         fam["failures"] = [{k: v for k, v in f.items() if k != "kind"} for f in failures.get(name, [])]
+    check_shape("contract", {"families": families}, source)
     totals = totals_of(families.values())
     data = {
         "target": run.get("target", {}),
@@ -84,7 +100,8 @@ def load_from_jsonl(
     live: list[dict[str, Any]], samples: list[dict[str, Any]], max_error_rate: float = DEFAULT_MAX_ERROR_RATE
 ) -> dict[str, Any]:
     """load.json's main figures rebuilt from samples.jsonl (and the time span of live.jsonl)."""
-    span = max([r.get("t", 0) for r in live] + [s.get("t", 0) for s in samples] + [1e-9])
+    times = [row.get("t") for row in (*live, *samples)]
+    span = max([t for t in times if isinstance(t, int | float)] + [1e-9])
     errors: dict[str, int] = {}
     for sample in samples:
         if sample.get("error"):
@@ -126,8 +143,11 @@ def read_run(run_dir: Path) -> RunData:
     samples = [row for path in sorted(run_dir.glob(layout.SAMPLES_GLOB)) for row in read_jsonl(path)]
     live = read_jsonl(run_dir / layout.LIVE)
     notes = []
+    for kind, document in (("contract", contract), ("load", load)):
+        if document is not None:
+            check_shape(kind, document, run_dir / layout.RESULTS[kind])
     if contract is None and (findings := read_jsonl(run_dir / layout.FINDINGS)):
-        contract = contract_from_findings(findings)
+        contract = contract_from_findings(findings, run_dir / layout.FINDINGS)
         if contract.get("stop_reason") == "killed":
             notes.append("contract.json is missing (the run was killed): families from findings.jsonl")
     if load is None and (live or samples):

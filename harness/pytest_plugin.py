@@ -9,15 +9,13 @@ run happens once, at collection, with the same engine as `servecheck contract`.
 from __future__ import annotations
 
 import os
-import random
-from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 import pytest
 
 # Neither loads the check catalogue or Hypothesis: that waits until a run is asked for.
 from harness.contract.config import OPTIONS
-from harness.options import add_pytest_options, config_values, default_config_file, resolve
+from harness.options import add_pytest_options, default_config_file, resolve
 
 if TYPE_CHECKING:  # the engine's modules load Hypothesis strategies: only when a run is asked for
     from harness.contract.results import ContractResult, FamilyResult
@@ -69,11 +67,8 @@ def _run(config: pytest.Config) -> ContractResult:
     from harness.contract.baseline import known_signatures, read_baseline
     from harness.contract.config import ContractConfig
     from harness.contract.engine import ContractEngine
-    from harness.contract.events import Handler
     from harness.contract.target import connect
-    from harness.report.findings_jsonl import FindingsLog
-    from harness.report.run_files import RunFiles
-    from harness.runs import layout
+    from harness.report.run_files import run_folder_handlers
     from harness.targets import ConfigError
     from harness.wire.client import TargetUnreachable
 
@@ -81,21 +76,12 @@ def _run(config: pytest.Config) -> ContractResult:
         given = {o.name: config.getoption(f"servecheck_{o.name}") for o in OPTIONS if o.pytest}
         file = default_config_file(config.getoption("servecheck_config"))
         values = resolve(OPTIONS, "contract", given, file)
-        if values["seed"] is None:
-            values["seed"] = random.randrange(2**32)
-        options = ContractConfig(**config_values(OPTIONS, values))
+        options = ContractConfig.from_options(values)
         options.validate()
         known = known_signatures(read_baseline(options.baseline)) if options.baseline else frozenset()
-        with connect(options) as (target, client, _), ExitStack() as stack:
-            handlers: list[Handler] = []
-            if options.out:
-                secrets = [target.token] if target.token else []
-                handlers = [
-                    FindingsLog(options.out / layout.FINDINGS, secrets),
-                    RunFiles(options.out, secrets),
-                ]
-            for handler in handlers:
-                stack.enter_context(handler)
+        with connect(options) as (target, client, _):
+            secrets = [target.token] if target.token else []
+            handlers = run_folder_handlers(options.out, secrets) if options.out else []
             result = ContractEngine(options, target, client, known).run(handlers)
     except (ConfigError, TargetUnreachable) as exc:
         raise pytest.UsageError(f"servecheck: {exc}") from None

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import random
 import sys
-from contextlib import ExitStack
 from typing import Any
 
 import typer
@@ -15,10 +13,9 @@ from harness.contract.config import OPTIONS, ContractConfig
 from harness.contract.engine import ContractEngine
 from harness.contract.target import connect
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
-from harness.options import config_values, typer_command
+from harness.options import typer_command
 from harness.report.console import ContractConsole
-from harness.report.findings_jsonl import FindingsLog
-from harness.report.run_files import RunFiles
+from harness.report.run_files import run_folder_handlers
 from harness.runs import layout
 from harness.runs.rundir import check_writable, default_run_dir
 from harness.runs.store import flags_of, write_run_json
@@ -28,9 +25,7 @@ from harness.wire.client import TargetUnreachable
 
 def _contract(values: dict[str, Any]) -> None:
     console = Console(stderr=False, highlight=False)
-    if values["seed"] is None:
-        values["seed"] = random.randrange(2**32)
-    config = ContractConfig(**config_values(OPTIONS, values))
+    config = ContractConfig.from_options(values)
     try:
         config.validate()
         with sigterm_as_interrupt():
@@ -69,15 +64,7 @@ def _run(config: ContractConfig, console: Console) -> int:
         write_run_json(run_dir, "contract", target.describe(), flags_of(config), secrets)
         engine = ContractEngine(config, target, client, known_signatures(known) if known else frozenset())
         # The run's files first, then the summary: what the console says is already on disk.
-        handlers = [
-            FindingsLog(run_dir / layout.FINDINGS, secrets),
-            RunFiles(run_dir, secrets, config.junit),
-            ContractConsole(console),
-        ]
-        with ExitStack() as stack:
-            for handler in handlers:
-                stack.enter_context(handler)
-            result = engine.run(handlers)
+        result = engine.run([*run_folder_handlers(run_dir, secrets, config.junit), ContractConsole(console)])
     console.print(f"results: {run_dir / layout.CONTRACT}")
     if result.signal:
         return EXIT_CODES[result.signal]

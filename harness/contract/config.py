@@ -3,13 +3,15 @@ and SERVECHECK_*), resolved into one plain object that validates them."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.families import CONTRACT
 from harness.families.features import FEATURES
 from harness.levels import DEFAULT_LEVEL, LEVELS
-from harness.options import Option, bind
+from harness.options import Option, bind, config_values
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
 FAMILIES = tuple(CONTRACT)
@@ -60,6 +62,14 @@ class ContractConfig:
         unknown = [f for f in self.require if f not in FEATURES]
         if unknown:
             raise ConfigError(f"--require: unknown feature {unknown[0]!r}; choose from {', '.join(FEATURES)}")
+
+    @classmethod
+    def from_options(cls, values: dict[str, Any]) -> ContractConfig:
+        """The config of option values (OPTIONS, resolved by a front end); no --seed: a random one."""
+        config = cls(**config_values(OPTIONS, values))
+        if values.get("seed") is None:
+            config.seed = random.randrange(2**32)
+        return config
 
     @property
     def token_var(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -96,8 +97,16 @@ class ContractEngine:
         self.handlers: Sequence[Handler] = ()
 
     def run(self, handlers: Sequence[Handler] = ()) -> ContractResult:
-        """Run every family, telling `handlers` as it goes; also when cut short (budget, a signal)."""
-        self.handlers = handlers
+        """Run every family, telling `handlers` as it goes; also when cut short (budget, a signal).
+        The handlers are open (entered as context managers) for exactly the run."""
+        with ExitStack() as stack:
+            for handler in handlers:
+                stack.enter_context(handler)
+            self.handlers = handlers
+            return self._run()
+
+    def _run(self) -> ContractResult:
+        handlers = self.handlers
         result = ContractResult(
             target=self.target.describe(),
             seed=self.config.seed,
@@ -196,9 +205,7 @@ class ContractEngine:
         note = auth if auth in WITHOUT_VALID_TOKEN else case.note
         return Exchange(case.family, request, response, expect, self.target.api, note)
 
-    def _send_all(
-        self, family: str, parts: list[Part]
-    ) -> tuple[list[tuple[Part, Exchange]], BaseException | None]:
+    def _send_all(self, family: str, parts: list[Part]) -> tuple[list[Sent], BaseException | None]:
         """The exchanges in case order, and what stopped sending early (budget, Ctrl-C), if anything."""
         jobs = [
             (part, case, auth)
@@ -206,7 +213,7 @@ class ContractEngine:
             for case in draw(part.strategy, part.count, self.config.seed)
             for auth in part.auth_modes
         ]
-        sent: list[tuple[Part, Exchange]] = []
+        sent: list[Sent] = []
         emit(self.handlers, FamilyStarted(family, len(jobs)))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
             futures = [pool.submit(self._exchange, case, i, auth) for i, (_, case, auth) in enumerate(jobs)]
@@ -238,7 +245,7 @@ class ContractEngine:
             )
             raise ConfigError(f"authentication rejected on every request ({source}); check the token")
 
-    def _judge(self, fam: FamilyResult, sent: list[tuple[Part, Exchange]], minimize: bool) -> None:
+    def _judge(self, fam: FamilyResult, sent: list[Sent], minimize: bool) -> None:
         """Run the checks on every exchange; every distinct failure becomes a group of its own."""
         groups: dict[str, Group] = {}
         for part, ex in sent:

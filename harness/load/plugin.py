@@ -76,7 +76,7 @@ class LoadSession:
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
-        self._files: LoadFiles | None = None
+        self.handlers: list[LoadHandler] = []  # who hears this session's events (_listen)
 
     @property
     def role(self) -> str:
@@ -90,15 +90,11 @@ class LoadSession:
         out = getattr(self.environment.parsed_options, "servecheck_out", "")
         return Path(out) if out else None
 
-    @property
-    def handlers(self) -> list[LoadHandler]:
-        """Who hears this session's events: the run folder's files, when there is a run folder."""
+    def _listen(self) -> None:
+        """The run folder's files hear the events, when there is a run folder. Decided when the options
+        are known (at init; on a worker, at test start), not on every request."""
         out = self.out_dir
-        if out is None:
-            return []
-        if self._files is None or self._files.out != out:
-            self._files = LoadFiles(out)
-        return [self._files]
+        self.handlers = [LoadFiles(out)] if out else []
 
     def _emit(self, event: LoadEvent) -> None:
         for handler in self.handlers:
@@ -139,6 +135,7 @@ class LoadSession:
             check_token(os.environ.get(settings.token_env), settings.token_env)
         except (ValueError, ConfigError) as exc:
             log.error("servecheck: %s", exc)
+            self._listen()
             self._emit(OptionsRefused(str(exc)))
             raise SystemExit(2) from None
 
@@ -153,6 +150,7 @@ class LoadSession:
         self.started = time.perf_counter()
         self.started_wall = time.time()
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
+        self._listen()
         self._emit(LoadStarted(self.role, worker if self.role == "worker" else None, self.started))
         if self.role != "worker":
             self._stop_watch()

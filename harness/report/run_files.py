@@ -10,9 +10,17 @@ from pathlib import Path
 from harness.contract.events import Event, Handler, RunFinished
 from harness.contract.results import ContractResult
 from harness.contract.shapes import shapes_document
+from harness.report.findings_jsonl import FindingsLog
 from harness.report.junit import junit_xml
 from harness.runs import layout
 from harness.runs.files import write_json, write_text
+
+
+def run_folder_handlers(run_dir: Path, secrets: Iterable[str], junit: Path | None = None) -> list[Handler]:
+    """What a contract run writes into its folder, for the CLI and the pytest plugin alike: findings.jsonl
+    as it goes, the result files at the end."""
+    secrets = list(secrets)
+    return [FindingsLog(run_dir / layout.FINDINGS, secrets), RunFiles(run_dir, secrets, junit)]
 
 
 class RunFiles(Handler):

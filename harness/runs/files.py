@@ -54,12 +54,6 @@ class JsonLines:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> JsonLines:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 def read_json(path: Path, strict: bool = True) -> dict[str, Any] | None:
     """A JSON object file; None when it is missing. Strict: RunDirError when it is no JSON object;

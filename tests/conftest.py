@@ -20,3 +20,11 @@ def mock_url() -> Iterator[str]:
 # Under pytest-xdist (make test runs the suite on two workers) every child process would inherit
 # PYTEST_XDIST_WORKER, and the pytest runs the tests start as users would would take it for their own.
 os.environ.pop("PYTEST_XDIST_WORKER", None)
+
+
+def pytest_report_header() -> str:
+    """Which generator stack ran: CI installs the newest releases, so the log says which they were."""
+    from importlib.metadata import version
+
+    names = ("hypothesis", "schemathesis", "jsonschema-rs", "pytest")
+    return "servecheck generator stack: " + ", ".join(f"{name} {version(name)}" for name in names)

@@ -1,8 +1,7 @@
 """Schemathesis fuzzes the mock's HTTP surface from the OpenAPI document the mock serves.
 
 Run by tests/test_mock_fuzz.py in a pytest of its own (the file name keeps the main suite from
-collecting it): Schemathesis patches hypothesis-jsonschema process-wide, which would change how the
-project's own generators draw in the rest of the suite.
+collecting it), so that one process sees every request the module sends.
 
 Every operation gets schema-valid requests (positive mode), requests that break the schema (negative
 mode) and Schemathesis's coverage phase (boundary values, missing and wrong-typed fields, unexpected
@@ -11,8 +10,8 @@ methods). The mock must never answer 5xx, every 4xx must carry the OpenAI error 
 tried is printed at the end of the module (`schemathesis: N requests sent to the mock`).
 
 The schema is built with `openapi_document` (what the default mock serves at /openapi.json; the
-first test proves the served document is this one) rather than loaded lazily from the URL:
-Schemathesis 4.24's lazy pytest loader (`schemathesis.pytest.from_fixture`) fails on pytest 9.
+first test proves the served document is this one) rather than loaded from the URL, so that
+collection needs no running server.
 
 Schemathesis's `positive_data_acceptance` is left out: the mock rightly answers 400 to some
 schema-valid requests whose fault JSON Schema cannot express (a `tool_choice` naming an undeclared

@@ -2,7 +2,7 @@
 
 The spec is OpenAPI 3.1 but still writes `nullable: true` (an OpenAPI 3.0 keyword JSON Schema does not
 know): `component()` turns those into type unions (and adds null to enums) and inlines every
-`#/components/schemas/...` ref, so jsonschema and hypothesis-jsonschema can consume the result.
+`#/components/schemas/...` ref, so jsonschema and the generator can consume the result.
 """
 
 from __future__ import annotations

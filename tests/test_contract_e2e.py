@@ -24,7 +24,10 @@ from harness.contract import engine
 from harness.contract.config import FAMILIES
 from mock_server.server import running_mock
 
-SEED = "20261125"
+# Runs are reproducible by seed; some tests need a draw that exercises a feature (a chat request with
+# `n` > 1 among 12, base64 embeddings), which about one seed in 20 does not give. A new generator
+# draws differently: the seed changed with the move to Schemathesis' engine.
+SEED = "20261203"
 # The family whose cases trip each defect (the check's own family, where the prefix does not say it).
 DEFECT_FAMILY = {
     "vision_accept_bad_data_uri": "vision",

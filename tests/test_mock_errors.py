@@ -13,9 +13,9 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 from mock_support import CHAT, EMBED, HELLO, WEATHER, assert_valid, check_response, data_uri, png
 
+from harness.generate.engine import values
 from harness.schemas.registry import registry
 from mock_server.profile import Profile
 from mock_server.server import running_mock
@@ -392,7 +392,7 @@ def test_fuzz_schema_valid_requests_get_answers(
     few rules a schema cannot state (undeclared tool_choice, unsupported tool schema, bad image bytes)."""
 
     @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(body=from_schema(registry().resolved(schema)))
+    @given(body=values(registry().resolved(schema)))
     def run(body: dict[str, Any]) -> None:
         body = {**body, "model": model}
         body.pop("stream", None)  # the schema check below wants one JSON body

@@ -1,8 +1,7 @@
 """Runs the Schemathesis fuzzing of the mock (tests/mock_fuzzing.py) in a pytest process of its own.
 
-Schemathesis patches hypothesis-jsonschema for the whole process (and its pytest plugin changes how
-Hypothesis draws even in tests that never use it), so it must not share a process with the
-project's own generators and their tests.
+The fuzzing counts the requests it tried across the whole module and fails when too few were: xdist
+would split the module's tests between workers, each seeing a part of the count.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def contract_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with running_mock(defects=["usage_mismatch"]) as root:
         code, output = invoke(
             "contract", "--base-url", root + "/v1", "--model", "mock-chat",
-            "--families", "chat,stream,errors", "--examples", "2", "--seed", "7", "--out", str(out),
+            "--families", "chat,stream,errors", "--examples", "6", "--seed", "7", "--out", str(out),
         )  # fmt: skip
     assert code == 1, output
     return out

@@ -13,8 +13,8 @@ import jsonschema
 import jsonschema_rs
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis_jsonschema import from_schema
 
+from harness.generate.engine import values
 from harness.paths import SCHEMAS_DIR
 from harness.schemas.registry import SchemaError, SchemaLoadError, SchemaRegistry, json_path, registry
 
@@ -233,9 +233,9 @@ def test_ambiguous_union_errors_stay_at_the_union() -> None:
 
 
 @pytest.mark.parametrize("name", REQUESTS)
-def test_request_schemas_drive_hypothesis_jsonschema(name: str) -> None:
+def test_request_schemas_drive_the_generator(name: str) -> None:
     @settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(from_schema(registry().resolved(name)))
+    @given(values(registry().resolved(name)))
     def check(instance: Any) -> None:
         assert registry().errors(name, instance) == []
         assert registry().is_valid(name, instance)

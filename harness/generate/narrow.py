@@ -1,8 +1,8 @@
 """Narrowing: intersect a resolved request (sub-)schema with a generation overlay.
 
 An overlay only restricts: the result accepts a subset of what the schema accepts. These rules make
-the result cheap for hypothesis-jsonschema to draw from, where a plain `allOf` would not be (it
-cannot merge `anyOf`s and falls back to filtering):
+the result cheap to draw from and the request it gives easy to read, where a plain `allOf` of schema
+and overlay would leave the generator to merge `anyOf`s (or filter):
 
 - `anyOf` on either side is distributed and the branches the overlay rules out are dropped, so
   `{"role": {"const": "user"}}` against the message union leaves only the user-message branch;

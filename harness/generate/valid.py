@@ -10,23 +10,23 @@ refer to, a prompt that fits the structured-output schema, a repeated embeddings
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 import jsonschema
 import orjson
 from hypothesis import strategies as st
-from hypothesis_jsonschema import from_schema
 
 from harness.families import CONTRACT, PAYLOADS
 from harness.generate.cases import Case
+from harness.generate.engine import register_formats, values
 from harness.generate.narrow import OverlayError, flatten, narrow
 from harness.generate.overlays import overlays
 from harness.generate.values import FORMATS
 from harness.schemas.registry import registry
 
 Body = dict[str, Any]
+Schema = dict[str, Any]
 
 
 @cache
@@ -44,90 +44,101 @@ def _spec(family: str) -> dict[str, Any]:
 
 
 @cache
-def _formats() -> dict[str, st.SearchStrategy[str]]:
+def _register_formats() -> None:
     """The value strategies, plus placeholders for a tool call that the tools family relinks."""
     catalog = _spec("tools")["catalog"]
-    return {
-        **FORMATS,
-        "tool-name": st.sampled_from([entry["tool"]["function"]["name"] for entry in catalog]),
-        "tool-arguments": st.sampled_from([orjson.dumps(entry["arguments"]).decode() for entry in catalog]),
-    }
+    register_formats(
+        {
+            **FORMATS,
+            "tool-name": st.sampled_from([entry["tool"]["function"]["name"] for entry in catalog]),
+            "tool-arguments": st.sampled_from(
+                [orjson.dumps(entry["arguments"]).decode() for entry in catalog]
+            ),
+        }
+    )
 
 
-def slot(schema: dict[str, Any], overlay: dict[str, Any], what: str) -> st.SearchStrategy[Any]:
+def slot(schema: Schema, overlay: Schema, what: str) -> st.SearchStrategy[Any]:
     """Values of `schema` narrowed by `overlay`; `what` names the slot in errors."""
+    return _values(_narrowed(schema, overlay, what))
+
+
+def _values(schema: Schema) -> st.SearchStrategy[Any]:
+    _register_formats()
+    return values(schema)
+
+
+def _narrowed(schema: Schema, overlay: Schema, what: str) -> Schema:
     narrowed = narrow(schema, overlay)
     if narrowed is False:
         raise OverlayError(f"{what}: the overlay rules out every value the schema allows")
-    return _strategy(narrowed)
+    return narrowed
 
 
-_CLOSED_OBJECT_KEYS = {"type", "properties", "required", "additionalProperties"}
+def _tuple(items: list[Schema]) -> Schema:
+    return {"type": "array", "prefixItems": items, "items": False, "minItems": len(items)}
 
 
-def _strategy(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    """from_schema, except that unions, closed objects and tuples are built from standard
-    combinators: hypothesis-jsonschema re-canonicalises an object's property schemas on every
-    draw, which made nested messages ~50 ms each."""
-    if set(schema) == {"anyOf"}:
-        return st.one_of([_strategy(branch) for branch in schema["anyOf"]])
-    closed = schema.get("additionalProperties") is False and schema.get("type", "object") == "object"
-    if closed and set(schema) <= _CLOSED_OBJECT_KEYS:
-        fields = {name: _strategy(sub) for name, sub in schema.get("properties", {}).items()}
-        return _object(fields, schema.get("required", ()))
-    items = schema.get("items")
-    if isinstance(items, list) and schema.get("minItems") == schema.get("maxItems") == len(items):
-        return st.tuples(*[_strategy(item) for item in items]).map(list)
-    return from_schema(schema, custom_formats=_formats())
+def _one_of(branches: list[Schema]) -> Schema:
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
 
 
-def _object(
-    strategies: dict[str, st.SearchStrategy[Any]], required: Iterable[str]
-) -> st.SearchStrategy[Body]:
-    """Objects with the `required` keys always present and the other keys of `strategies` optional."""
-    always = set(required)
-    return st.fixed_dictionaries(
-        {name: s for name, s in strategies.items() if name in always},
-        optional={name: s for name, s in strategies.items() if name not in always},
-    )
+# Each request's schema-drawn parts (its messages and its parameter objects) are one tuple schema,
+# drawn by the engine once per request: a draw through the engine has a fixed cost, and one
+# Hypothesis choice sequence per request also shrinks the request as a whole.
+
+
+def _merged(objects: list[Body]) -> Body:
+    return {key: value for obj in objects for key, value in obj.items()}
 
 
 # --- sampling parameters -----------------------------------------------------------------------
 
 
-def _param_dict(kind: str, overlay: dict[str, Any]) -> st.SearchStrategy[Body]:
+def _param_object(kind: str, overlay: Schema) -> Schema:
+    """The closed object of the overlay's `properties` (optional unless `required`)."""
     properties = body_schema(kind)["properties"]
-    strategies = {}
+    narrowed = {}
     for name, sub in overlay.get("properties", {}).items():
         if name not in properties:
             raise OverlayError(f"parameter {name!r} is not in the {PAYLOADS[kind].request_schema} schema")
-        strategies[name] = slot(properties[name], sub, name)
-    return _object(strategies, overlay.get("required", ()))
+        narrowed[name] = _narrowed(properties[name], sub, name)
+    return {
+        "type": "object",
+        "properties": narrowed,
+        "required": sorted(overlay.get("required", ())),
+        "additionalProperties": False,
+    }
 
 
-def params(kind: str, overlay: dict[str, Any]) -> st.SearchStrategy[Body]:
-    """Top-level request parameters: `properties` (optional unless `required`), plus one pick
-    from each group of alternatives (`anyOf`, and each `anyOf` in `allOf`)."""
+def _param_objects(kind: str, overlay: Schema) -> list[Schema]:
+    """The parameter objects a request merges: the overlay's `properties`, then one pick from each
+    group of alternatives (`anyOf`, and each `anyOf` in `allOf`)."""
     groups = [overlay["anyOf"]] if "anyOf" in overlay else []
     groups += [member["anyOf"] for member in overlay.get("allOf", ())]
-    parts = [_param_dict(kind, overlay)]
-    parts += [st.one_of([_param_dict(kind, choice) for choice in group]) for group in groups]
-    return st.tuples(*parts).map(lambda dicts: {k: v for d in dicts for k, v in d.items()})
+    return [_param_object(kind, overlay)] + [
+        _one_of([_param_object(kind, choice) for choice in group]) for group in groups
+    ]
+
+
+def params(kind: str, overlay: Schema) -> st.SearchStrategy[Body]:
+    """Top-level request parameters drawn from an overlay's `params`."""
+    return _values(_tuple(_param_objects(kind, overlay))).map(_merged)
 
 
 # --- messages ----------------------------------------------------------------------------------
 
 
 @cache
-def _message(name: str) -> st.SearchStrategy[Body]:
-    """One message drawn from the message union narrowed by common.json's `messages[name]`."""
+def _message(name: str) -> Schema:
+    """The message union narrowed by common.json's `messages[name]`."""
     item = body_schema("chat")["properties"]["messages"]["items"]
-    return slot(item, _spec("common")["messages"][name], f"message {name!r}")
+    return _narrowed(item, _spec("common")["messages"][name], f"message {name!r}")
 
 
-def _conversation(shapes: list[list[str]]) -> st.SearchStrategy[list[Body]]:
+def _conversation(shapes: list[list[str]]) -> Schema:
     """Messages in one of the given orders (lists of message names)."""
-    return st.one_of([st.tuples(*[_message(name) for name in shape]).map(list) for shape in shapes])
+    return _one_of([_tuple([_message(name) for name in shape]) for shape in shapes])
 
 
 # --- families ----------------------------------------------------------------------------------
@@ -139,16 +150,15 @@ def _family_params(family: str) -> st.SearchStrategy[Body]:
 
 
 @cache
-def _family_conversation(family: str, key: str = "conversations") -> st.SearchStrategy[list[Body]]:
-    return _conversation(_spec(family)[key])
+def _family_request(family: str, key: str = "conversations") -> st.SearchStrategy[tuple[list[Body], Body]]:
+    """A conversation (one of the overlay's `key` shapes) and the parameters, in one engine draw."""
+    spec = _spec(family)
+    parts = [_conversation(spec[key]), *_param_objects(CONTRACT[family].payload, spec["params"])]
+    return _values(_tuple(parts)).map(lambda drawn: (drawn[0], _merged(drawn[1:])))
 
 
 def _chat_like(family: str) -> st.SearchStrategy[Body]:
-    return st.builds(
-        lambda messages, knobs: {"messages": messages, **knobs},
-        _family_conversation(family),
-        _family_params(family),
-    )
+    return _family_request(family).map(lambda parts: {"messages": parts[0], **parts[1]})
 
 
 def _completions() -> st.SearchStrategy[Body]:
@@ -192,7 +202,7 @@ def _tools(draw: st.DrawFn) -> Body:
         )
     )
     focus = draw(st.sampled_from(declared))  # the tool the conversation is about
-    messages = draw(_family_conversation("tools"))
+    messages, knobs = draw(_family_request("tools"))
     call_id = None
     for msg in messages:
         if msg["role"] == "user":
@@ -205,8 +215,7 @@ def _tools(draw: st.DrawFn) -> Body:
         elif msg["role"] == "tool":
             msg["tool_call_id"] = call_id
             msg["content"] = focus["result"]
-    body = {"messages": messages, "tools": [copy.deepcopy(entry["tool"]) for entry in declared]}
-    body.update(draw(_family_params("tools")))
+    body = {"messages": messages, "tools": [copy.deepcopy(entry["tool"]) for entry in declared], **knobs}
     choice = body.get("tool_choice")
     if isinstance(choice, dict):  # a named choice must name a declared tool
         choice["function"]["name"] = draw(st.sampled_from([e["tool"]["function"]["name"] for e in declared]))
@@ -233,12 +242,12 @@ def _structured(draw: st.DrawFn) -> Body:
     entry = draw(st.sampled_from(_structured_catalog()))
     if draw(st.booleans()):
         response_format = copy.deepcopy(entry["response_format"])
-        messages = draw(_family_conversation("structured"))
+        messages, knobs = draw(_family_request("structured"))
     else:
         response_format = draw(_json_object_format())
-        messages = draw(_family_conversation("structured", "json_object_conversations"))
+        messages, knobs = draw(_family_request("structured", "json_object_conversations"))
     messages[-1]["content"] = draw(st.sampled_from(entry["prompts"]))  # a prompt the format fits
-    return {"messages": messages, "response_format": response_format, **draw(_family_params("structured"))}
+    return {"messages": messages, "response_format": response_format, **knobs}
 
 
 def _check(schema: dict[str, Any], value: Any, what: str) -> None:

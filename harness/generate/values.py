@@ -1,6 +1,6 @@
 """Realistic leaf values for generated requests, by format name.
 
-Overlays put `"format": "<name>"` on string leaves; hypothesis-jsonschema then draws them from
+Overlays put `"format": "<name>"` on string leaves; the generator then draws them from
 FORMATS instead of random unicode. Text mixes plain English with accents, CJK and emoji, and is
 short (at most 200 characters) except for an occasional longer prompt of a few thousand.
 """

@@ -2,7 +2,7 @@
 
 Schemas are JSON Schema 2020-12 files, one per payload family, named by file stem ("chat_request").
 `resolved(name)` inlines every `$ref` (via `referencing`) into one self-contained, `$defs`-free
-document: that is what hypothesis-jsonschema and the fast validator consume.
+document: that is what the generator and the fast validator consume.
 """
 
 from __future__ import annotations

@@ -1,13 +1,11 @@
 """Reading the official OpenAI OpenAPI document as plain JSON Schema, and pulling out its examples.
 
-The spec is OpenAPI 3.1 but still writes `nullable: true` (an OpenAPI 3.0 keyword JSON Schema does not
-know): `component()` turns those into type unions (and adds null to enums) and inlines every
-`#/components/schemas/...` ref, so jsonschema and the generator can consume the result.
+Reading it as JSON Schema (`nullable`, refs) is harness/schemas/openapi.py's job, which the schema diff
+shares; this module adds the examples.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
@@ -15,15 +13,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
+from harness.schemas.openapi import OpenAPIDocument, SpecError, load_yaml
+
+__all__ = ["SPEC_PATH", "OpenAPISpec", "SpecError", "load_spec"]
 
 # Reference material kept beside the clone (../shared/refs): the official OpenAI OpenAPI document.
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "refs" / "openai-openapi.yaml"
-_COMPONENT_REF = "#/components/schemas/"
-# Keys that are OpenAPI annotations, not JSON Schema: dropped so validators and generators ignore them.
-_OPENAPI_ONLY = {"nullable", "discriminator", "example", "xml", "externalDocs"}
-# Draft 2019-09 recursion keywords (invalid under 2020-12): the anchor goes, a `$recursiveRef` is cut.
-_RECURSION_ANCHOR = "$recursiveAnchor"
 # A curl example's JSON body: `-d '{...}'` (the spec quotes bodies in single quotes).
 _CURL_BODY = re.compile(r"(?:-d|--data(?:-raw)?)\s+'(.*?)'", re.DOTALL)
 # Hand-written examples elide array items ("  .... (1536 floats total)"), leave trailing commas and
@@ -31,10 +26,6 @@ _CURL_BODY = re.compile(r"(?:-d|--data(?:-raw)?)\s+'(.*?)'", re.DOTALL)
 _ELISION_LINE = re.compile(r"^\s*\.\.\..*$\n?", re.MULTILINE)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _MISSING_COMMA = re.compile(r'(["\d}\]]|true|false|null)(\s*\n\s*")')
-
-
-class SpecError(Exception):
-    """The spec file is missing or unreadable, or a component or operation is not in it."""
 
 
 @dataclass(frozen=True)
@@ -46,66 +37,8 @@ class SpecExample:
     body: Any
 
 
-class OpenAPISpec:
-    """An OpenAPI document with components readable as self-contained JSON Schemas."""
-
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
-        self._schemas: dict[str, Any] = document.get("components", {}).get("schemas", {})
-        self._components: dict[str, dict[str, Any]] = {}
-
-    def component_names(self) -> list[str]:
-        return list(self._schemas)
-
-    def component(self, name: str) -> dict[str, Any]:
-        """Component `name` as JSON Schema: nullable turned into unions, refs inlined.
-
-        A ref back into a component that is still being expanded (recursion), like a `$recursiveRef`,
-        becomes `{}` (anything), which keeps the result finite; such spots are looser than the spec.
-        """
-        if name not in self._components:
-            if name not in self._schemas:
-                raise SpecError(f"no component schema {name!r} in the spec")
-            self._components[name] = self._expand(self._schemas[name], (name,))
-        return copy.deepcopy(self._components[name])
-
-    def _expand(self, node: Any, stack: tuple[str, ...]) -> Any:
-        if isinstance(node, list):
-            return [self._expand(item, stack) for item in node]
-        if not isinstance(node, dict):
-            return node
-        if "$recursiveRef" in node:
-            return {}
-        if "$ref" in node:
-            target = self._component_name(node["$ref"])
-            inlined = {} if target in stack else self._expand(self._schemas[target], (*stack, target))
-            siblings = {k: v for k, v in node.items() if k != "$ref"}
-            if not siblings:
-                return inlined
-            return _nullable({"allOf": [inlined, self._expand(_drop_nullable(siblings), stack)]}, siblings)
-        out: dict[str, Any] = {}
-        for key, value in node.items():
-            if key in _OPENAPI_ONLY or key == _RECURSION_ANCHOR or key.startswith("x-"):
-                continue
-            if key in ("properties", "patternProperties") and isinstance(value, dict):
-                # Maps of property name -> schema: a property may be called "nullable" or "example".
-                out[key] = {prop: self._expand(sub, stack) for prop, sub in value.items()}
-            elif key in ("enum", "const", "default", "examples"):
-                out[key] = value
-            elif key == "required" and isinstance(value, list):
-                out[key] = list(dict.fromkeys(value))  # the spec repeats names in a few lists
-            else:
-                out[key] = self._expand(value, stack)
-        _numeric_exclusive_bounds(out)
-        return _nullable(out, node)
-
-    def _component_name(self, ref: str) -> str:
-        if not ref.startswith(_COMPONENT_REF):
-            raise SpecError(f"unsupported $ref {ref!r}: only {_COMPONENT_REF}... refs are resolved")
-        name = ref.removeprefix(_COMPONENT_REF)
-        if name not in self._schemas:
-            raise SpecError(f"dangling $ref {ref!r}: no such component schema")
-        return name
+class OpenAPISpec(OpenAPIDocument):
+    """The OpenAI document, with each operation's examples."""
 
     def operation(self, path: str, method: str) -> dict[str, Any]:
         try:
@@ -141,36 +74,6 @@ class OpenAPISpec:
         return found
 
 
-def _drop_nullable(node: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in node.items() if k != "nullable"}
-
-
-def _nullable(schema: dict[str, Any], original: dict[str, Any]) -> dict[str, Any]:
-    """Apply `nullable: true` from `original` to the converted `schema` as a JSON Schema union."""
-    if original.get("nullable") is not True:
-        return schema
-    if "enum" in schema and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
-    if "type" in schema:
-        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-        if "null" not in types:
-            schema["type"] = [*types, "null"]
-        # A type union is not enough when composition keywords also constrain the value.
-        if not any(k in schema for k in ("oneOf", "anyOf", "allOf")):
-            return schema
-    elif "enum" in schema and not any(k in schema for k in ("oneOf", "anyOf", "allOf")):
-        return schema
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _numeric_exclusive_bounds(schema: dict[str, Any]) -> None:
-    """OpenAPI 3.0's boolean `exclusiveMinimum: true` (beside `minimum`) becomes JSON Schema's number form."""
-    for exclusive, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        # pop first: a boolean form goes either way; `true` moves the bound into the exclusive keyword.
-        if isinstance(schema.get(exclusive), bool) and schema.pop(exclusive) and bound in schema:
-            schema[exclusive] = schema.pop(bound)
-
-
 def _openapi_examples(media: dict[str, Any]) -> list[tuple[str, Any]]:
     out = [("example", media["example"])] if "example" in media else []
     out += [(name, ex["value"]) for name, ex in media.get("examples", {}).items() if "value" in ex]
@@ -201,18 +104,7 @@ def _json_documents(text: Any) -> list[Any]:
     return docs
 
 
-def _load_yaml(path: Path) -> dict[str, Any]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        with path.open("rb") as handle:
-            return yaml.load(handle, Loader=loader)
-    except OSError as exc:
-        raise SpecError(f"cannot read the OpenAPI spec at {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"the OpenAPI spec at {path} is not valid YAML: {exc}") from None
-
-
 @cache
 def load_spec(path: Path = SPEC_PATH) -> OpenAPISpec:
     """The spec at `path`, parsed once per process."""
-    return OpenAPISpec(_load_yaml(path))
+    return OpenAPISpec(load_yaml(path))

@@ -17,6 +17,7 @@ import yaml
 from harness.cli import app
 from harness.load.slo import parse_slos
 from harness.paths import ROOT
+from harness.schemadiff.sets import FAIL_ON
 
 WORKFLOW = ROOT / "examples" / "github-actions.yml"
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")  # ${{ ... }} is filled in by Actions before the shell runs
@@ -26,14 +27,13 @@ def _workflow() -> dict[str, Any]:
     return yaml.safe_load(WORKFLOW.read_text())
 
 
-def _steps() -> list[dict[str, Any]]:
-    (job,) = _workflow()["jobs"].values()
-    return job["steps"]
+def _steps(job: str = "servecheck") -> list[dict[str, Any]]:
+    return _workflow()["jobs"][job]["steps"]
 
 
 def _command_lines() -> list[str]:
     lines = []
-    for step in _steps():
+    for step in [step for job in _workflow()["jobs"] for step in _steps(job)]:
         for line in str(step.get("run", "")).splitlines():
             if line.strip().startswith("servecheck "):
                 lines.append(EXPRESSION.sub("EXPR", line.strip()))
@@ -44,7 +44,8 @@ def test_the_workflow_parses_and_has_the_ci_steps() -> None:
     workflow = _workflow()
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` key as True
     assert {"pull_request", "push"} <= set(triggers)
-    (job,) = workflow["jobs"].values()
+    assert set(workflow["jobs"]) == {"schemas", "servecheck"}
+    job = workflow["jobs"]["servecheck"]
     assert "${{ secrets.DATABRICKS_TOKEN }}" in job["env"]["DATABRICKS_TOKEN"]
     assert "${{ secrets.DATABRICKS_HOST }}" in job["env"]["DATABRICKS_HOST"]
     uses = {step["uses"].split("@")[0]: step for step in _steps() if "uses" in step}
@@ -61,6 +62,15 @@ def test_the_workflow_parses_and_has_the_ci_steps() -> None:
     for expected in (["servecheck", "contract"], ["servecheck", "load"], ["servecheck", "report"]):
         assert expected in words
     assert ["servecheck", "diff"] in words and ["servecheck", "schemas"] in words
+
+
+def test_a_pull_request_that_breaks_clients_fails_the_schemas_job() -> None:
+    job = _workflow()["jobs"]["schemas"]
+    assert job["if"] == "github.event_name == 'pull_request'"
+    assert job["steps"][0]["with"]["fetch-depth"] == 0  # the base branch is read with git
+    diffs = [str(step["run"]) for step in job["steps"] if "schemas diff" in str(step.get("run", ""))]
+    assert len(diffs) == 2 and all("--fail-on breaking" in run for run in diffs)
+    assert 'origin/${{ github.base_ref }}:openapi.yaml" openapi.yaml' in diffs[1]
 
 
 # Typer bundles its own click, so commands are handled by what they offer, not by click's classes.
@@ -85,9 +95,11 @@ def test_every_command_line_uses_real_options(line: str) -> None:
     assert not extra, f"{line}: arguments nobody takes: {extra}"
     missing = [p.name for p in command.params if p.param_type_name == "argument" and p.name not in options]
     assert not missing, f"{line}: missing arguments {missing}"
-    if "fail_on" in options:
+    if "fail_on" in options and command.name == "diff" and "schemas" not in line:
         failon = pytest.importorskip("harness.diff.failon")
         failon.parse_fail_on(options["fail_on"])
+    elif "fail_on" in options:  # schemas diff: breaking or any
+        assert options["fail_on"] in FAIL_ON, line
     if "slo" in options:
         parse_slos(options["slo"])
 

@@ -15,6 +15,7 @@ from harness.commands import schemas_cmd
 from harness.paths import SCHEMAS_DIR
 from harness.schemadiff.classify import breaking_for, direction
 from harness.schemadiff.compare import Effect, compare
+from harness.schemadiff.load import load_set
 from harness.schemadiff.sets import diff_sets
 
 runner = CliRunner()
@@ -187,11 +188,19 @@ def test_an_anyof_branch_inserted_in_the_middle_is_reported_as_such() -> None:
         ("error", "response"),
         ("databricks_error", "response"),
         ("models_list", "response"),
-        ("messages", None),
+        ("messages", "unknown"),
     ],
 )
-def test_direction_by_name(name: str, way: str | None) -> None:
+def test_direction_by_name(name: str, way: str) -> None:
     assert direction(name) == way
+
+
+def test_direction_by_keyword_and_by_flag() -> None:
+    assert direction("thing", {"x-servecheck-direction": "response"}) == "response"
+    assert direction("thing_request", {"x-servecheck-direction": "response"}) == "response"
+    assert direction("thing_request", {"x-servecheck-direction": "response"}, "unknown") == "unknown"
+    assert breaking_for(Effect.NARROWER, "unknown") == ("clients", "servers")
+    assert breaking_for(Effect.NONE, "unknown") == ()
 
 
 def test_requests_and_responses_break_opposite_parties() -> None:
@@ -254,7 +263,7 @@ def test_non_breaking_changes_exit_0(tmp_path: Path) -> None:
 def test_a_removed_schema_breaks_clients(tmp_path: Path) -> None:
     old = _folder(tmp_path / "old", {"a_request": {}, "b_response": {}})
     new = _folder(tmp_path / "new", {"a_request": {}})
-    changes = diff_sets({"a_request": {}, "b_response": {"type": "object"}}, {"a_request": {}})
+    changes = diff_sets(load_set(str(old), tmp_path), load_set(str(new), tmp_path)).changes
     assert [(c.schema, c.category, c.breaking_for) for c in changes] == [
         ("b_response", "schema_removed", ("clients",))
     ]
@@ -325,7 +334,7 @@ def test_git_revisions_of_a_repository(tmp_path: Path) -> None:
     assert _diff("HEAD", str(repo / "schemas"), "--repo", str(repo)).exit_code == 0
 
 
-@pytest.mark.parametrize("kind", ["missing", "revision", "json", "no-id", "empty"])
+@pytest.mark.parametrize("kind", ["missing", "revision", "empty"])
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, kind: str) -> None:
     good = _folder(tmp_path / "good", {"a_request": {}})
     bad = tmp_path / "bad"
@@ -334,12 +343,57 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, kind: str) -> None:
         bad = tmp_path / "nowhere"
     elif kind == "revision":
         bad = Path("no-such-revision-xyz")
-    elif kind == "json":
-        (bad / "a_request.json").write_text("{not json")
-    elif kind == "no-id":
-        (bad / "a_request.json").write_text("{}")
     result = _diff(str(good), str(bad), "--repo", str(tmp_path))
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert result.output.strip().startswith("error:")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_new_users_case_any_schema_set_is_compared(tmp_path: Path) -> None:
+    """Two folders with one `thing.json` each ($id on the user's own host), the second without a
+    required property: the removal is reported, breaking either way (its direction is unknown)."""
+    thing = {"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer"}}}
+    for side, required in (("s1", ["id", "n"]), ("s2", ["id"])):
+        (tmp_path / side).mkdir()
+        body = {"$id": "https://schemas.acme.example/thing.json", **thing, "required": required}
+        (tmp_path / side / "thing.json").write_text(json.dumps(body))
+    out = tmp_path / "d.json"
+    result = _diff(str(tmp_path / "s1"), str(tmp_path / "s2"), "--json", str(out))
+    assert result.exit_code == 1, result.output
+    assert "required_removed" in result.output and "1 compared" in result.output
+    (change,) = json.loads(out.read_text())["changes"]
+    assert (change["schema"], change["direction"], change["old"]) == ("thing", "unknown", "n")
+    assert change["breaking_for"] == ["clients", "servers"]
+    # Told it is a request schema: dropping a requirement breaks servers only.
+    result = _diff(str(tmp_path / "s1"), str(tmp_path / "s2"), "--direction", "request", "--json", str(out))
+    assert result.exit_code == 1 and json.loads(out.read_text())["changes"][0]["breaking_for"] == ["servers"]
+
+
+def test_files_that_cannot_be_compared_are_listed_and_exit_2(tmp_path: Path) -> None:
+    good = _folder(tmp_path / "good", {"a_request": {}, "b_request": {}})
+    bad = _folder(tmp_path / "bad", {"a_request": {}})
+    (bad / "b_request.json").write_text("{not json")
+    (bad / "NOTES.md").write_text("hello")
+    (bad / "c.json").write_text(json.dumps({"$ref": "missing.json"}))
+    result = _diff(str(good), str(bad))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "not compared: b_request (new): b_request.json: not JSON" in result.output
+    assert "not compared: NOTES.md (new): not a *.json schema file" in result.output
+    assert "not compared: c (new): cannot resolve $ref" in result.output
+    # No $id: the file's URI stands in, and the schema is compared like any other.
+    (bad / "b_request.json").write_text(json.dumps({"type": "object"}))
+    (bad / "NOTES.md").unlink()
+    (bad / "c.json").unlink()
+    result = _diff(str(good), str(bad))
+    assert result.exit_code == 1 and "b_request" in result.output and "type_narrowed" in result.output
+
+
+def test_fail_on_any_fails_on_a_change_that_breaks_nobody(tmp_path: Path) -> None:
+    old = _folder(tmp_path / "old", {"a_request": {"type": "object"}})
+    new = _folder(tmp_path / "new", {"a_request": {"type": "object", "properties": {"x": {}}}})
+    assert _diff(str(old), str(new)).exit_code == 0
+    assert _diff(str(old), str(new), "--fail-on", "any").exit_code == 1
+    result = _diff(str(old), str(new), "--fail-on", "everything")
+    assert result.exit_code == 2 and "--fail-on: 'everything' is not one of breaking, any" in result.output

@@ -579,7 +579,7 @@ def test_examples_from_openapi_fields_curl_and_json_lines() -> None:
 
 
 def test_unreadable_spec_files_give_clear_errors(tmp_path: Any) -> None:
-    with pytest.raises(SpecError, match="cannot read the OpenAPI spec"):
+    with pytest.raises(SpecError, match=r"cannot read .*missing\.yaml"):
         load_spec(tmp_path / "missing.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("a: [1, 2\n")

@@ -1,7 +1,8 @@
 """`servecheck schemas ...`: list, show and validate against the project's schemas; diff two schema sets.
 
-Exit codes: 0 done (or valid), 1 the payload breaks the schema (diff: a breaking change), 2 bad input
-(unknown schema or revision, unreadable or non-JSON file, broken schema folder).
+Exit codes: 0 done (or valid), 1 the payload breaks the schema (diff: a breaking change, or with
+`--fail-on any` any change), 2 bad input (unknown schema or revision, unreadable or non-JSON file, broken
+schema folder; diff: something that could not be compared, when nothing else failed).
 """
 
 from pathlib import Path
@@ -14,8 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.schemadiff import render
+from harness.schemadiff.classify import DIRECTIONS, Direction
 from harness.schemadiff.load import SchemaSetError, load_set
-from harness.schemadiff.sets import diff_sets, is_breaking
+from harness.schemadiff.operations import diff_documents, is_document, load_document
+from harness.schemadiff.sets import FAIL_ON, SchemaDiff, diff_sets
 from harness.schemas.registry import SchemaLoadError, SchemaRegistry, registry
 
 app = typer.Typer(help="Inspect the JSON Schemas and validate payloads against them.", no_args_is_help=True)
@@ -102,29 +105,67 @@ def validate(
     raise typer.Exit(1)
 
 
+def _choice(value: str | None, choices: tuple[str, ...], flag: str) -> str | None:
+    if value is not None and value not in choices:
+        _fail(f"{flag}: {value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _compare(old: str, new: str, repo: Path, given: Direction | None) -> SchemaDiff:
+    documents = is_document(old), is_document(new)
+    if documents[0] != documents[1]:
+        _fail(f"cannot compare an OpenAPI document with a schema set: {old} vs {new}")
+    if documents[0]:
+        if given is not None:
+            _fail("--direction applies to schema sets: an OpenAPI document says which way each schema goes")
+        return diff_documents(load_document(old, repo), load_document(new, repo))
+    return diff_sets(load_set(old, repo), load_set(new, repo), given)
+
+
 @app.command()
 def diff(
-    old: Annotated[str, typer.Argument(help="Old schema set: a folder, or a git revision (e.g. HEAD~3).")],
-    new: Annotated[str, typer.Argument(help="New schema set: a folder, or a git revision.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            help="Old side: a schema folder, a git revision (HEAD~3), or an OpenAPI document: a YAML/JSON "
+            "file, REVISION:PATH, or an http(s) URL (/openapi.json)."
+        ),
+    ],
+    new: Annotated[str, typer.Argument(help="New side, of the same kind.")],
     json_out: Annotated[
         Path | None, typer.Option("--json", help="Also write the changes as JSON here.")
     ] = None,
     md_out: Annotated[Path | None, typer.Option("--md", help="Also write a Markdown summary here.")] = None,
     repo: Annotated[Path, typer.Option("--repo", help="Repository whose revisions are read.")] = Path("."),
+    direction: Annotated[
+        str | None,
+        typer.Option(
+            "--direction",
+            help="Which way every schema of the sets travels: request, response or unknown (default: the "
+            "file's x-servecheck-direction keyword, else its name, else unknown: breaking either way).",
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Exit 1 on a breaking change (breaking) or on any change (any).")
+    ] = "breaking",
 ) -> None:
-    """Compare two schema sets; classify each change as breaking for clients, servers or none (exit 1)."""
+    """Compare two schema sets or OpenAPI documents; classify each change as breaking for clients,
+    servers or none (exit 1), and list whatever could not be compared (exit 2 if nothing else failed)."""
+    given = _choice(direction, DIRECTIONS, "--direction")
+    _choice(fail_on, FAIL_ON, "--fail-on")
     try:
-        old_set, new_set = load_set(old, repo), load_set(new, repo)
+        found = _compare(old, new, repo, given)  # type: ignore[arg-type]
     except SchemaSetError as exc:
         _fail(str(exc))
-    changes = diff_sets(old_set, new_set)
-    render.print_table(changes, old, new, Console())
+    render.print_table(found, old, new, Console())
     try:
         if json_out is not None:
-            json_out.write_bytes(render.to_json(changes, old, new))
+            json_out.write_bytes(render.to_json(found, old, new))
         if md_out is not None:
-            md_out.write_text(render.to_markdown(changes, old, new))
+            md_out.write_text(render.to_markdown(found, old, new))
     except OSError as exc:
         _fail(f"cannot write the report: {exc.strerror}")
-    if is_breaking(changes):
+    if found.fails(fail_on):  # type: ignore[arg-type]
         raise typer.Exit(1)
+    if found.not_compared:
+        raise typer.Exit(2)

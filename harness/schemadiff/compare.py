@@ -200,6 +200,12 @@ def _bounds(old: dict[str, Any], new: dict[str, Any], at: Location) -> Iterator[
         before, after = old.get(keyword), new.get(keyword)
         if before == after:
             continue
+        if not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in (before, after) if v is not None
+        ):
+            # Not a number on one side (a document written loosely): no order to judge it by.
+            yield Change(json_path([*at, keyword]), "keyword_changed", Effect.BOTH, before, after)
+            continue
         if after is None:
             tighter = False
         elif before is None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import orjson
 from rich.console import Console
 from rich.table import Table
 
-from harness.schemadiff.sets import SchemaChange, is_breaking
+from harness.schemadiff.sets import SchemaChange, SchemaDiff
 
 _SHORT = 60  # characters of an old/new value shown in the table and Markdown
 
@@ -16,23 +16,43 @@ _SHORT = 60  # characters of an old/new value shown in the table and Markdown
 def _value(value: Any) -> str:
     if value is None:
         return "-"
-    text = orjson.dumps(value).decode()
+    text = _dumps(value)
     return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
+
+
+def _dumps(value: Any, indent: int | None = None) -> str:
+    # json, not orjson: documents may hold integers past 64 bits (the OpenAI spec does) and, read from
+    # YAML, dates.
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=str)
 
 
 def _whom(change: SchemaChange) -> str:
     return ", ".join(change.breaking_for) or "none"
 
 
-def _verdict(changes: list[SchemaChange]) -> str:
-    breaking = sum(1 for change in changes if change.breaking_for)
-    if not changes:
-        return "no changes"
-    return f"{len(changes)} change(s), {breaking} breaking"
+def _verdict(diff: SchemaDiff) -> str:
+    breaking = sum(1 for change in diff.changes if change.breaking_for)
+    counted = f" in {diff.compared} compared" if diff.compared else ""
+    found = f"{len(diff.changes)} change(s), {breaking} breaking" if diff.changes else "no changes"
+    unjudged = f"; {len(diff.not_compared)} not compared" if diff.not_compared else ""
+    return found + counted + unjudged
 
 
-def print_table(changes: list[SchemaChange], old: str, new: str, console: Console) -> None:
-    console.print(f"schemas diff {old} → {new}: {_verdict(changes)}")
+def _notes(diff: SchemaDiff) -> list[str]:
+    """What the comparison did not judge, one line each: never left out in silence."""
+    lines = [f"not compared: {what}: {why}" for what, why in diff.not_compared.items()]
+    if diff.through_users:
+        shared = ", ".join(diff.through_users)
+        lines.append(f"compared through the schemas that $ref them (shared definitions): {shared}")
+    return lines
+
+
+def print_table(diff: SchemaDiff, old: str, new: str, console: Console) -> None:
+    console.print(f"schemas diff {old} → {new}: {_verdict(diff)}", markup=False, soft_wrap=True)
+    for line in _notes(diff):
+        style = "yellow" if line.startswith("not compared") else None
+        console.print(line, markup=False, style=style, soft_wrap=True)
+    changes = diff.changes
     if not changes:
         return
     table = Table("schema", "path", "category", "breaking for", "old → new")
@@ -51,23 +71,29 @@ def print_table(changes: list[SchemaChange], old: str, new: str, console: Consol
     console.print(table)
 
 
-def to_json(changes: list[SchemaChange], old: str, new: str) -> bytes:
+def to_json(diff: SchemaDiff, old: str, new: str) -> bytes:
     document = {
         "old": old,
         "new": new,
-        "breaking": is_breaking(changes),
-        "changes": [change.as_dict() for change in changes],
+        "breaking": diff.breaking,
+        "compared": diff.compared,
+        "not_compared": diff.not_compared,
+        "through_users": diff.through_users,
+        "changes": [change.as_dict() for change in diff.changes],
     }
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2)
+    return _dumps(document, indent=2).encode()
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(changes: list[SchemaChange], old: str, new: str) -> str:
-    mark = "❌ breaking" if is_breaking(changes) else "✅ not breaking"
-    lines = [f"## Schema diff `{old}` → `{new}`", "", f"**{mark}**: {_verdict(changes)}", ""]
+def to_markdown(diff: SchemaDiff, old: str, new: str) -> str:
+    mark = "❌ breaking" if diff.breaking else "✅ not breaking"
+    lines = [f"## Schema diff `{old}` → `{new}`", "", f"**{mark}**: {_verdict(diff)}", ""]
+    lines += [f"- {_cell(line)}" for line in _notes(diff)]
+    lines += [""] if _notes(diff) else []
+    changes = diff.changes
     if changes:
         lines += ["| schema | path | category | breaking for | old → new |", "|---|---|---|---|---|"]
         for change in changes:

@@ -48,21 +48,23 @@ def json_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
 class SchemaRegistry:
     """Every schema in a folder, addressable by name, with refs resolved and validators compiled."""
 
-    def __init__(self, folder: Path = SCHEMAS_DIR) -> None:
+    def __init__(self, folder: Path = SCHEMAS_DIR, problems: dict[str, str] | None = None) -> None:
+        """Load every `*.json` of `folder`, resolving every schema now.
+
+        By default any broken file (not JSON, not a JSON Schema, no `$id`, a dangling or recursive
+        `$ref`) fails the load, naming it. Given a `problems` dict, the registry is lenient instead,
+        as a diff of someone else's schema set must be: a broken file is left out and its reason
+        recorded under its name, and a schema without `$id` gets its file's URI as base.
+        """
         self.folder = folder
         self._raw: dict[str, dict[str, Any]] = {}
         for path in sorted(folder.glob("*.json")):
             try:
-                schema = orjson.loads(path.read_bytes())
-            except orjson.JSONDecodeError as exc:
-                raise SchemaLoadError(f"{path.name}: not JSON: {exc}") from None
-            try:
-                jsonschema.Draft202012Validator.check_schema(schema)
-            except jsonschema.SchemaError as exc:
-                raise SchemaLoadError(f"{path.name}: not a valid JSON Schema: {exc.message}") from None
-            if "$id" not in schema:
-                raise SchemaLoadError(f"{path.name}: has no $id")
-            self._raw[path.stem] = schema
+                self._raw[path.stem] = _read(path, lenient=problems is not None)
+            except SchemaLoadError as exc:
+                if problems is None:
+                    raise
+                problems[path.stem] = str(exc)
         resources = [
             (schema["$id"], referencing.jsonschema.DRAFT202012.create_resource(schema))
             for schema in self._raw.values()
@@ -71,11 +73,14 @@ class SchemaRegistry:
         self._resolved: dict[str, dict[str, Any]] = {}
         self._validators: dict[str, jsonschema_rs.Validator] = {}
         # Resolve everything now: a dangling or recursive $ref fails the load, naming its file.
-        for name in self._raw:
+        for name in list(self._raw):
             try:
                 self.resolved(name)
             except SchemaLoadError as exc:
-                raise SchemaLoadError(f"{name}.json: {exc}") from None
+                if problems is None:
+                    raise SchemaLoadError(f"{name}.json: {exc}") from None
+                problems[name] = str(exc)
+                del self._raw[name]
 
     def names(self) -> list[str]:
         return list(self._raw)
@@ -119,6 +124,24 @@ class SchemaRegistry:
             digest.update(name.encode())
             digest.update(orjson.dumps(self._raw[name], option=orjson.OPT_SORT_KEYS))
         return digest.hexdigest()[:12]
+
+
+def _read(path: Path, lenient: bool) -> dict[str, Any]:
+    try:
+        schema = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise SchemaLoadError(f"{path.name}: cannot read: {exc.strerror}") from None
+    except orjson.JSONDecodeError as exc:
+        raise SchemaLoadError(f"{path.name}: not JSON: {exc}") from None
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        raise SchemaLoadError(f"{path.name}: not a valid JSON Schema: {exc.message}") from None
+    if isinstance(schema, dict) and "$id" not in schema and lenient:
+        schema = {"$id": path.resolve().as_uri(), **schema}
+    if not isinstance(schema, dict) or "$id" not in schema:
+        raise SchemaLoadError(f"{path.name}: has no $id")
+    return schema
 
 
 _UNIONS = (jsonschema_rs.ValidationErrorKind.AnyOf, jsonschema_rs.ValidationErrorKind.OneOfNotValid)

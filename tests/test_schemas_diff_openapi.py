@@ -189,5 +189,5 @@ def test_the_openai_spec_against_itself_with_one_operation_removed(tmp_path: Pat
     edited.write_text(yaml.safe_dump(document))
     changes = _changes(tmp_path, SPEC_PATH, edited)
     assert [(c["schema"], c["category"], c["breaking_for"]) for c in changes] == [
-        ("POST /embeddings", "operation_removed", ["clients"])
+        ("POST /v1/embeddings", "operation_removed", ["clients"])  # with the server path
     ]

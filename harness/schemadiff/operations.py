@@ -122,8 +122,7 @@ def diff_documents(old: OpenAPIDocument, new: OpenAPIDocument) -> SchemaDiff:
 def _change(
     where: str, way: Direction, category: str, effect: Effect, old: Any, new: Any, path: str = "$"
 ) -> SchemaChange:
-    whom = ("clients",) if category == "operation_removed" else breaking_for(effect, way)
-    return SchemaChange(where, way, path, category, whom, old, new)
+    return SchemaChange(where, way, path, category, breaking_for(effect, way), old, new)
 
 
 def _schemas(where: str, way: Direction, old: Any, new: Any) -> Iterator[SchemaChange]:

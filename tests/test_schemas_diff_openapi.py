@@ -191,3 +191,9 @@ def test_the_openai_spec_against_itself_with_one_operation_removed(tmp_path: Pat
     assert [(c["schema"], c["category"], c["breaking_for"]) for c in changes] == [
         ("POST /v1/embeddings", "operation_removed", ["clients"])  # with the server path
     ]
+
+
+def test_two_documents_without_operations_are_not_a_pass(tmp_path: Path) -> None:
+    empty = {**DOC, "paths": {}}
+    result = _diff(str(_write(tmp_path / "a.json", empty)), str(_write(tmp_path / "b.json", empty)))
+    assert result.exit_code == 2 and "nothing was compared" in result.output, result.output

@@ -169,3 +169,6 @@ def diff(
         raise typer.Exit(1)
     if found.not_compared:
         raise typer.Exit(2)
+    if not found.compared:  # no verdict without evidence: nothing was there to compare
+        typer.echo("error: nothing was compared (no schema or operation on either side)", err=True)
+        raise typer.Exit(2)

@@ -19,6 +19,7 @@ from harness.commands import (
     runs_cmd,
     schemas_cmd,
 )
+from harness.wire.redact import keep_token_variables, redact_process_output
 
 app = typer.Typer(
     name="servecheck",
@@ -42,6 +43,9 @@ def main(
     ] = False,
 ) -> None:
     """Contract tests and load benchmarks for OpenAI-compatible and Databricks LLM serving endpoints."""
+    # One redaction step for all a command prints: the token variables' values never reach the console.
+    keep_token_variables()
+    redact_process_output()
 
 
 app.add_typer(schemas_cmd.app, name="schemas")

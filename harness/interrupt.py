@@ -1,5 +1,10 @@
 """Signals that stop a run: Ctrl-C (SIGINT) and SIGTERM wind a run down the same way, and the exit
-code says which one it was (128 + the signal's number, as shells report it)."""
+code says which one it was (128 + the signal's number, as shells report it).
+
+The handler raises where the signal lands, which is prompt, but Python discards an exception raised
+inside some callbacks (a garbage-collection callback of Hypothesis, a weakref finaliser): so it also
+records the signal, and `check_stop()`, called at the run's safe points (each case drawn, each answer
+judged, each shrinking step), raises it again if nobody acted on it."""
 
 from __future__ import annotations
 
@@ -21,18 +26,43 @@ def signal_name(stop: KeyboardInterrupt) -> str:
     return "SIGTERM" if isinstance(stop, Terminated) else "SIGINT"
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated()
+_PENDING: list[str] = []  # signals received that no stop has acted on yet
+
+
+def _stop(name: str) -> KeyboardInterrupt:
+    return Terminated() if name == "SIGTERM" else KeyboardInterrupt()
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    name = signal.Signals(signum).name
+    _PENDING.append(name)
+    raise _stop(name)
+
+
+def check_stop() -> None:
+    """A safe point: raise the stop a signal asked for if its own raise was swallowed."""
+    if _PENDING:
+        name = _PENDING[-1]
+        _PENDING.clear()
+        raise _stop(name)
+
+
+def acknowledge() -> None:
+    """The run is stopping for the signal it caught: nothing is pending any more."""
+    _PENDING.clear()
 
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """While inside, SIGTERM raises `Terminated` (a KeyboardInterrupt) instead of killing us."""
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    """While inside, SIGTERM raises `Terminated` (a KeyboardInterrupt) instead of killing us, and
+    SIGINT a KeyboardInterrupt as usual; both are also recorded for `check_stop()`."""
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _PENDING.clear()
 
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h

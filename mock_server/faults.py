@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 import socket
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import brotli
 import httpx
 import orjson
 
@@ -35,6 +38,12 @@ ENDLESS_GAP_S = 0.02
 RETRY_AFTER_S = 30  # a storm's Retry-After: longer than a sane per-request timeout, to prove the cap
 READ_TIMEOUT_S = 30.0  # a client that sends its request this slowly is dropped
 HEAD_LIMIT = 1 << 20  # request line + headers
+TRICKLE_GAP_S = 1.0  # trickled headers: one byte this often
+BOMB_BYTES = 10 * 10**9  # what a decompression bomb expands to
+MANY = 5_000_000  # `{}` choices in one body; events in one stream
+DEEP = 990  # nesting of a valid body
+LONG_LINE_BYTES = 200 * 2**20  # one SSE line
+LONG_HEADER_BYTES = 100 * 2**20  # one header line
 _CHUNK = 1 << 20
 
 
@@ -109,6 +118,164 @@ def error_body(message: str, kind: str, code: str) -> bytes:
 
 
 # -- the faults ------------------------------------------------------------------------------------
+
+_COMPLETION = {
+    "id": "chatcmpl-hostile",
+    "object": "chat.completion",
+    "created": 1764000000,
+    "model": "mock-chat",
+}
+_USAGE = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+
+
+def _completion(content: str, **extra: object) -> bytes:
+    message = {"role": "assistant", "content": content}
+    choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+    return orjson.dumps({**_COMPLETION, "choices": [choice], "usage": _USAGE, **extra})
+
+
+def _chunk(delta: dict[str, object], finish: str | None = None) -> bytes:
+    chunk = {**_COMPLETION, "object": "chat.completion.chunk"}
+    chunk["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}]
+    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+
+
+def _token(ex: Exchange) -> str:
+    """The Bearer token the client sent, which a hostile endpoint echoes back."""
+    auth = next((v for k, v in ex.request.headers if k.lower() == "authorization"), "")
+    return auth.removeprefix("Bearer ").strip() or "no-token-sent"
+
+
+async def trickle_headers(ex: Exchange) -> None:
+    """A whole answer, its status line and headers one byte every TRICKLE_GAP_S: each byte resets a
+    client's read timeout, so only a whole-request deadline ends it."""
+    body = _completion("slow")
+    data = head(200, [("Content-Type", "application/json")], len(body)) + body
+    deadline = time.monotonic() + ENDLESS_MAX_S
+    for i in range(len(data)):
+        if time.monotonic() > deadline:
+            return
+        await ex.write(data[i : i + 1])
+        await asyncio.sleep(TRICKLE_GAP_S)
+
+
+@functools.cache
+def _deflate_zeros(total: int) -> bytes:
+    """A raw deflate stream of `total` zero bytes, built from one repeated block (full flushes make
+    every block alike), so a 10 GB bomb is made in milliseconds."""
+    block = 2**20
+    z = zlib.compressobj(9, zlib.DEFLATED, -15)
+    unit = z.compress(bytes(block)) + z.flush(zlib.Z_FULL_FLUSH)
+    return unit * (total // block) + z.flush()
+
+
+def _gzip_member(deflated: bytes) -> bytes:
+    """A gzip member around raw deflate data (its CRC and size fields wrong: no reader gets that far)."""
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + deflated + b"\x00" * 8
+
+
+@functools.cache
+def gzip_bomb_body() -> bytes:
+    inner = _gzip_member(_deflate_zeros(BOMB_BYTES))
+    return zlib.compress(inner, 9, wbits=31)
+
+
+@functools.cache
+def brotli_bomb_body() -> bytes:
+    """Brotli of BOMB_BYTES zeros: after a flush every further block of zeros compresses to the same
+    bytes, so one is repeated."""
+    z = brotli.Compressor(quality=5)
+    block = bytes(2**24)
+    first = z.process(block) + z.flush()
+    unit = z.process(block) + z.flush()
+    return first + unit * (BOMB_BYTES // len(block) - 2) + z.finish()
+
+
+async def gzip_bomb(ex: Exchange) -> None:
+    """`Content-Encoding: gzip, gzip`: a few KB that inflate to BOMB_BYTES of zeros."""
+    await ex.answer(200, "application/json", gzip_bomb_body(), ("Content-Encoding", "gzip, gzip"))
+
+
+async def brotli_bomb(ex: Exchange) -> None:
+    await ex.answer(200, "application/json", brotli_bomb_body(), ("Content-Encoding", "br"))
+
+
+async def many_choices(ex: Exchange) -> None:
+    """A 15 MB chat completion whose choices are MANY empty objects."""
+    body = b'{"id":"x","object":"chat.completion","choices":[' + b",".join([b"{}"] * MANY) + b"]}"
+    await ex.answer(200, "application/json", body)
+
+
+async def million_events(ex: Exchange) -> None:
+    """An SSE stream of MANY `data: {}` events, then [DONE]."""
+    await ex.write(head(200, [("Content-Type", "text/event-stream")]))
+    block = b"data: {}\n\n" * 100_000
+    for _ in range(MANY // 100_000):
+        await ex.write(block)
+    await ex.write(b"data: [DONE]\n\n")
+
+
+async def deep_body(ex: Exchange) -> None:
+    """A valid chat completion carrying an extra field nested DEEP levels."""
+    nested = b'{"x":' * DEEP + b"1" + b"}" * DEEP
+    body = _completion("deep")[:-1] + b',"extra":' + nested + b"}"
+    await ex.answer(200, "application/json", body)
+
+
+async def long_line(ex: Exchange) -> None:
+    """An SSE stream whose first event is one LONG_LINE_BYTES line, written 1 MiB at a time."""
+    await ex.write(head(200, [("Content-Type", "text/event-stream")]))
+    await ex.write(b'data: {"choices":[{"index":0,"delta":{"content":"')
+    block = b"a" * _CHUNK
+    for _ in range(LONG_LINE_BYTES // _CHUNK):
+        await ex.write(block)
+    await ex.write(b'"}}]}\n\ndata: [DONE]\n\n')
+
+
+async def long_header(ex: Exchange) -> None:
+    """One LONG_HEADER_BYTES header line before a normal answer."""
+    await ex.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Filler: ")
+    block = b"a" * _CHUNK
+    for _ in range(LONG_HEADER_BYTES // _CHUNK):
+        await ex.write(block)
+    body = _completion("after the header")
+    await ex.write(f"\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+
+
+def _escaped(text: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in text)
+
+
+async def echo_escaped(ex: Exchange) -> None:
+    """The client's token echoed JSON-escaped (`\\u0073\\u006b...`): in the content, as the model
+    and as a key."""
+    token = _escaped(_token(ex))
+    body = (
+        '{"id":"chatcmpl-echo","object":"chat.completion","created":1764000000,'
+        f'"model":"{token}","choices":[{{"index":0,"message":{{"role":"assistant",'
+        f'"content":"your key is {token}"}},"finish_reason":"stop","logprobs":null}}],'
+        f'"usage":{{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}},"{token}":1}}'
+    )
+    await ex.answer(200, "application/json", body.encode())
+
+
+async def echo_split(ex: Exchange) -> None:
+    """A stream that echoes the client's token split across content chunks (and percent-encoded in
+    an error detail of the last one)."""
+    token = _token(ex)
+    await ex.write(head(200, [("Content-Type", "text/event-stream")]))
+    await ex.write(_chunk({"role": "assistant", "content": "key: "}))
+    third = max(1, len(token) // 3)
+    for part in (token[:third], token[third : 2 * third], token[2 * third :]):
+        await ex.write(_chunk({"content": part}))
+    await ex.write(_chunk({"content": " (" + "".join(f"%{b:02X}" for b in token.encode()) + ")"}, "stop"))
+    await ex.write(b"data: [DONE]\n\n")
+
+
+async def redirect_other(ex: Exchange) -> None:
+    """307 to the same path on another origin (the mock itself, on its own port)."""
+    location = str(ex.upstream.base_url).rstrip("/") + ex.request.target
+    await ex.answer(307, "text/plain", b"moved\n", ("Location", location))
 
 
 async def reset(ex: Exchange) -> None:
@@ -217,6 +384,17 @@ FAULTS: dict[str, Fault] = {
     "storm_429_retry_after": storm_429_retry_after,
     "unavailable_503": unavailable_503,
     "wrong_length": wrong_length,
+    "trickle_headers": trickle_headers,
+    "gzip_bomb": gzip_bomb,
+    "brotli_bomb": brotli_bomb,
+    "many_choices": many_choices,
+    "million_events": million_events,
+    "deep_body": deep_body,
+    "long_line": long_line,
+    "long_header": long_header,
+    "echo_escaped": echo_escaped,
+    "echo_split": echo_split,
+    "redirect_other": redirect_other,
 }
 
 

@@ -253,10 +253,13 @@ def sse(chunks: list[Any], done: bool = True) -> bytes:
 def stream_exchange(family: str, request: dict[str, Any], body: bytes | list[Any]) -> Exchange:
     """A 200 text/event-stream exchange for `request` (sent with stream true) with `body` (or chunks)."""
     raw = sse(body) if isinstance(body, list) else body
+    parsed = parse_sse(raw)
+    response = Response(200, {"content-type": "text/event-stream"}, raw, events=parsed.events)
+    response.framing = parsed.problems
     return Exchange(
         family,
         Request("POST", "/v1" + PATHS.get(family, "/chat/completions"), {**request, "stream": True}),
-        Response(200, {"content-type": "text/event-stream"}, raw, events=parse_sse(raw).events),
+        response,
     )
 
 

@@ -244,9 +244,11 @@ def test_a_spent_budget_keeps_what_came_back(tmp_path: Path) -> None:
     code, output = contract(
         "--families", "chat,stream", "--max-requests", "8", "--out", str(tmp_path), env=clean_env()
     )
-    assert code == 0, output
+    assert code == 2, output  # nothing failed, but stream was never judged: no pass
+    assert "partial: request budget spent (--max-requests 8)" in output
     data = report(tmp_path)
     assert data["partial"] and "--max-requests 8" in data["stop_reason"]
+    assert data["verdict"] == "partial" and data["families"]["chat"]["status"] == "partial"
     assert data["requests"] == 10  # the two pre-flight requests count too, though not against the budget
     chat = data["families"]["chat"]
     assert chat["requests"] == 8 and chat["reason"].startswith("cut short")

@@ -7,6 +7,7 @@ from harness.checks.views import answered, event_path, shorten
 from harness.families import GENERATED, PAYLOADS
 from harness.schemas.registry import SchemaError, registry
 from harness.wire.exchange import Exchange
+from harness.wire.limits import MAX_ERRORS
 from harness.wire.streams import stream_chunks
 
 # Per contract family, from its payload family (harness/families/).
@@ -15,12 +16,13 @@ CHUNK_SCHEMAS = {f.name: PAYLOADS[f.payload].chunk_schema for f in GENERATED if 
 SHOWN = 3  # errors quoted in one message
 
 
-def schema_failure(name: str, errors: list[SchemaError], where: str = "") -> CheckFailed:
-    """A failure quoting the first few errors, located at the first one."""
+def schema_failure(name: str, errors: list[SchemaError], where: str = "", total: int = 0) -> CheckFailed:
+    """A failure quoting the first few errors, located at the first one; `total`: all there were."""
+    total = max(total, len(errors))
     quoted = "; ".join(f"{e.path}: {shorten(e.message, 160)}" for e in errors[:SHOWN])
-    more = f" (and {len(errors) - SHOWN} more)" if len(errors) > SHOWN else ""
+    more = f" (and {total - SHOWN:,} more)" if total > SHOWN else ""
     return CheckFailed(
-        f"expected a valid {name}{where}, got {len(errors)} schema error(s): {quoted}{more}", errors[0].path
+        f"expected a valid {name}{where}, got {total:,} schema error(s): {quoted}{more}", errors[0].path
     )
 
 
@@ -49,13 +51,16 @@ def _applies(ex: Exchange) -> bool:
 def response(ex: Exchange) -> None:
     if not ex.request.stream:
         name = RESPONSE_SCHEMAS[ex.family]
-        errors = registry().errors(name, ex.response.json)
+        errors, total = registry().some_errors(name, ex.response.json, MAX_ERRORS)
         if errors:
-            raise schema_failure(name, errors)
+            raise schema_failure(name, errors, total=total)
         return
     name = CHUNK_SCHEMAS[ex.family]
     found: list[SchemaError] = []
+    total = 0
     for i, chunk in stream_chunks(ex.response.events or []):
-        found += [SchemaError(event_path(i, e.path), e.message) for e in registry().errors(name, chunk)]
-    if found:
-        raise schema_failure(name, found, " in every event")
+        errors, count = registry().some_errors(name, chunk, max(0, MAX_ERRORS - len(found)))
+        found += [SchemaError(event_path(i, e.path), e.message) for e in errors]
+        total += count
+    if total:
+        raise schema_failure(name, found, " in every event", total)

@@ -23,7 +23,7 @@ from harness.checks.views import (
 )
 from harness.schemas.registry import registry
 from harness.wire.exchange import Exchange
-from harness.wire.sse import parse_sse
+from harness.wire.limits import MAX_ERRORS
 from harness.wire.streams import DONE
 
 SHOWN = 3  # framing problems quoted in one message
@@ -56,7 +56,7 @@ def _choices(ex: Exchange) -> list[tuple[int, int, int, dict[str, Any]]]:
     ),
 )
 def framing(ex: Exchange) -> None:
-    problems = parse_sse(ex.response.body).problems
+    problems = ex.response.framing
     if problems:
         more = f" (and {len(problems) - SHOWN} more)" if len(problems) > SHOWN else ""
         raise CheckFailed(f"expected well-formed SSE, got: {'; '.join(problems[:SHOWN])}{more}")
@@ -215,6 +215,6 @@ def usage(ex: Exchange) -> None:
 )
 def reassembled(ex: Exchange) -> None:
     name = RESPONSE_SCHEMAS[ex.family]
-    errors = registry().errors(name, completion(ex))
+    errors, total = registry().some_errors(name, completion(ex), MAX_ERRORS)
     if errors:
-        raise schema_failure(name, errors, " once the stream is reassembled")
+        raise schema_failure(name, errors, " once the stream is reassembled", total)

@@ -53,8 +53,10 @@ def completion(ex: Exchange) -> dict[str, Any] | None:
     if ex.request.stream:
         if ex.response.events is None:
             return None
-        reassemble = payload_of(ex.family).reassemble
-        return reassemble([chunk for _, chunk in chunks(ex)]) if reassemble else None
+        if "completion" not in ex.memo:  # many checks read it: reassemble a long stream once
+            reassemble = payload_of(ex.family).reassemble
+            ex.memo["completion"] = reassemble([chunk for _, chunk in chunks(ex)]) if reassemble else None
+        return ex.memo["completion"]
     return ex.response.json if isinstance(ex.response.json, dict) else None
 
 

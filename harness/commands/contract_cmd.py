@@ -71,4 +71,10 @@ def _run(config: ContractConfig, console: Console) -> int:
     if result.verdict == "untested" and not result.partial:
         print(f"servecheck contract: error: nothing was tested ({result.skip_reasons()})", file=sys.stderr)
         return 2
+    if result.verdict == "partial":  # nothing failed, but not everything was judged: not a pass
+        print(
+            f"servecheck contract: partial: {result.stop_reason}; not every family was judged",
+            file=sys.stderr,
+        )
+        return 2
     return 1 if result.failed else 0

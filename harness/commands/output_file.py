@@ -7,10 +7,13 @@ from pathlib import Path
 
 import typer
 
+from harness.wire.redact import redact
+
 
 def write_output(text: str, target: Path, command: str) -> bool:
     """Write `text` to `target` ("-": stdout); True when a file was written. A target that cannot be
     written: one line on stderr, exit 2."""
+    text = redact(text)
     if str(target) == "-":
         sys.stdout.write(text)
         return False

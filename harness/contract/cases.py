@@ -10,6 +10,8 @@ import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from harness.interrupt import check_stop
+
 T = TypeVar("T")
 
 
@@ -34,9 +36,11 @@ def draw(strategy: st.SearchStrategy[T], examples: int, seed: int) -> list[T]:
     @_settings(examples, [Phase.generate])
     @given(strategy)
     def collect(value: T) -> None:
+        check_stop()
         drawn.append(value)
 
     collect()
+    check_stop()
     return drawn
 
 
@@ -62,6 +66,7 @@ def shrink(
     @given(strategy)
     def probe(value: T) -> None:
         nonlocal calls
+        check_stop()
         if calls >= budget or stopped:
             return
         calls += 1

@@ -38,7 +38,7 @@ from harness.contract.shapes import observe_exchange
 from harness.contract.target import Target
 from harness.families import MODEL_FLAGS, model_role, path_for
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
-from harness.interrupt import signal_name
+from harness.interrupt import acknowledge, check_stop, signal_name
 from harness.levels import enforced
 from harness.schemas.registry import registry
 from harness.targets import ConfigError
@@ -124,11 +124,14 @@ class ContractEngine:
                 except (BudgetExhausted, KeyboardInterrupt) as stop:
                     # wherever it came: drawing cases, sending, judging or shrinking
                     fam.reason = "cut short: " + self._stop_reason(stop)
+                    if fam.status == "passed":
+                        fam.status = "partial"
                     raise
                 finally:  # not a family whose run ended otherwise before anything was judged
                     if fam.status == "skipped" or fam.checks or fam.reason:
                         emit(handlers, FamilyFinished(fam))
         except (BudgetExhausted, KeyboardInterrupt) as stop:
+            acknowledge()
             result.partial = True
             result.stop_reason = self._stop_reason(stop)
             result.signal = signal_name(stop) if isinstance(stop, KeyboardInterrupt) else ""
@@ -221,9 +224,13 @@ class ContractEngine:
                 for (part, _, _), future in zip(jobs, futures, strict=True):
                     sent.append((part, future.result()))
                     emit(self.handlers, RequestSent(family, len(sent), len(jobs)))
+                    check_stop()
             except (BudgetExhausted, KeyboardInterrupt) as stop:
                 for future in futures:
                     future.cancel()
+                if isinstance(stop, KeyboardInterrupt):
+                    acknowledge()  # what came back is judged next: the stop is raised after that
+                    self.client.abort()  # requests in flight end now, not at their deadline
                 return sent, stop
         return sent, None
 
@@ -248,7 +255,14 @@ class ContractEngine:
     def _judge(self, fam: FamilyResult, sent: list[Sent], minimize: bool) -> None:
         """Run the checks on every exchange; every distinct failure becomes a group of its own."""
         groups: dict[str, Group] = {}
+        try:
+            self._judge_each(fam, sent, groups)
+        finally:  # a signal mid-way: the groups found so far are recorded all the same
+            self._record(fam, groups, minimize)
+
+    def _judge_each(self, fam: FamilyResult, sent: list[Sent], groups: dict[str, Group]) -> None:
         for part, ex in sent:
+            check_stop()
             observe_exchange(ex, fam.shapes)
             if self._declined(fam, ex):
                 emit(self.handlers, ExchangeJudged(fam.family, ex, ()))
@@ -272,6 +286,8 @@ class ContractEngine:
                     groups[key] = Group(
                         outcome.check, part, (ex, outcome.message, outcome.path), enforced_here
                     )
+
+    def _record(self, fam: FamilyResult, groups: dict[str, Group], minimize: bool) -> None:
         try:
             # Warnings and known groups keep their first example: shrinking costs requests, and they fail
             # nothing.

@@ -50,7 +50,7 @@ class Unsupported:
 @dataclass
 class FamilyResult:
     family: str
-    status: str = "passed"  # passed | failed | skipped | unsupported
+    status: str = "passed"  # passed | failed | skipped | unsupported | partial (cut short, not failed)
     reason: str = ""  # why it was skipped or unsupported
     requests: int = 0
     checks: dict[str, CheckTally] = field(default_factory=dict)
@@ -97,8 +97,9 @@ class ContractResult:
 
     @property
     def verdict(self) -> str:
-        """ "untested" when no check was evaluated at all: nothing passed, so nothing may say PASSED."""
-        return verdict_of(self.failed, self.totals())
+        """ "untested" when no check was evaluated at all, "partial" when the run was cut short: nothing
+        may say PASSED that was not judged whole."""
+        return verdict_of(self.failed, self.totals(), self.partial)
 
     def skip_reasons(self) -> str:
         """Why each family went untested, for the "nothing was tested" error."""

@@ -33,6 +33,8 @@ ENUM_KEYS = frozenset(
 )
 MAX_VALUES = 20  # more distinct values than this: not enum-like, stop listing them
 MAX_VALUE_LEN = 40
+MAX_PATHS = 2_000  # paths kept per shape map
+MAX_KEY_LEN = 64  # longer keys are cut in paths
 
 
 def _type(value: Any) -> str:
@@ -49,20 +51,31 @@ def _type(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _walk(value: Any, path: str, key: str, out: Shapes) -> None:
-    entry = out.setdefault(path, {"types": [], "values": [], "count": 0})
-    entry["count"] += 1
-    kind = _type(value)
-    if kind not in entry["types"]:
-        entry["types"] = sorted([*entry["types"], kind])
-    if kind == "string" and key in ENUM_KEYS and len(value) <= MAX_VALUE_LEN:
-        _add_value(entry, value)
-    if isinstance(value, dict):
-        for name, item in value.items():
-            _walk(item, f"{path}.{name}", name, out)
-    elif isinstance(value, list):
-        for item in value:
-            _walk(item, f"{path}[]", key, out)
+def _walk(document: Any, root: str, out: Shapes) -> None:
+    """Record every value of `document` under its path; iterative, since the endpoint picks the depth,
+    and at most MAX_PATHS paths per map (a hostile answer can invent keys without end)."""
+    stack: list[tuple[Any, str, str]] = [(document, root, "")]
+    while stack:
+        value, path, key = stack.pop()
+        entry = out.get(path)
+        if entry is None:
+            if len(out) >= MAX_PATHS:
+                continue
+            entry = out[path] = {"types": [], "values": [], "count": 0}
+        entry["count"] += 1
+        kind = _type(value)
+        if kind not in entry["types"]:
+            entry["types"] = sorted([*entry["types"], kind])
+        if kind == "string" and key in ENUM_KEYS and len(value) <= MAX_VALUE_LEN:
+            _add_value(entry, value)
+        if isinstance(value, dict):
+            stack.extend((item, f"{path}.{_key(name)}", name) for name, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[]", key) for item in reversed(value))
+
+
+def _key(name: str) -> str:
+    return name if len(name) <= MAX_KEY_LEN else name[:MAX_KEY_LEN] + "..."
 
 
 def _add_value(entry: dict[str, Any], value: str) -> None:
@@ -75,7 +88,7 @@ def _add_value(entry: dict[str, Any], value: str) -> None:
 def observe(document: Any, root: str = "$", into: Shapes | None = None) -> Shapes:
     """Add the shape of one parsed JSON document to `into` (a new map by default); returns the map."""
     out = {} if into is None else into
-    _walk(document, root, "", out)
+    _walk(document, root, out)
     return out
 
 
@@ -85,9 +98,9 @@ def observe_exchange(ex: Exchange, into: Shapes | None = None) -> Shapes:
     response = ex.response
     if response.events is not None:
         for _, chunk in stream_chunks(response.events):  # "[DONE]" and broken chunks: the checks judge those
-            _walk(chunk, "chunk", "", out)
+            _walk(chunk, "chunk", out)
     elif response.json is not None:
-        _walk(response.json, "$", "", out)
+        _walk(response.json, "$", out)
     return out
 
 

@@ -118,8 +118,8 @@ class _Message:
         kind = block.get("type")
         if last is None or last.get("type") != kind:
             self.blocks.append(copy.deepcopy(block))
-        elif kind == "text" and isinstance(last.get("text"), str) and isinstance(block.get("text"), str):
-            last["text"] += block["text"]
+        elif kind == "text" and _is_text(last.get("text")) and isinstance(block.get("text"), str):
+            _extend(last, "text", block["text"])
         elif (
             kind == "reasoning"
             and isinstance(last.get("summary"), list)
@@ -140,7 +140,7 @@ class _Message:
         if "name" not in call["function"] and function.get("name") is not None:
             call["function"]["name"] = function["name"]
         if isinstance(function.get("arguments"), str):
-            call["function"]["arguments"] = call["function"].get("arguments", "") + function["arguments"]
+            _extend(call["function"], "arguments", function["arguments"])
 
     def _logprobs(self, logprobs: dict[str, Any]) -> None:
         if self.logprobs is None:
@@ -150,6 +150,14 @@ class _Message:
                 tokens.extend(logprobs[key])
 
     def choice(self, index: int) -> dict[str, Any]:
+        for block in self.blocks:
+            _joined(block, "text")
+            summary = block.get("summary")
+            for part in summary if isinstance(summary, list) else []:
+                if isinstance(part, dict):
+                    _joined(part, "text")
+        for call in self.calls.values():
+            _joined(call["function"], "arguments")
         message: dict[str, Any] = {"role": self.role, "content": self._final_content()}
         message["refusal"] = _join(self.refusal)
         if self.reasoning:
@@ -169,6 +177,27 @@ class _Message:
         return "".join(block["text"] for block in self.blocks)  # string deltas only: one text block
 
 
+class _Parts(list):
+    """Text fragments of one field, joined when the choice is built: `+=` on a str held in a dict
+    copies it each time, which is quadratic over a long stream."""
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str | _Parts)
+
+
+def _extend(holder: dict[str, Any], key: str, more: str) -> None:
+    value = holder.get(key, "")
+    if not isinstance(value, _Parts):
+        value = holder[key] = _Parts([value])
+    value.append(more)
+
+
+def _joined(holder: dict[str, Any], key: str) -> None:
+    if isinstance(holder.get(key), _Parts):
+        holder[key] = "".join(holder[key])
+
+
 def _merge_summary(into: list[Any], more: list[Any]) -> None:
     """Append streamed summary parts: a summary_text fragment extends the one before it.
 
@@ -180,10 +209,10 @@ def _merge_summary(into: list[Any], more: list[Any]) -> None:
             isinstance(part, dict)
             and isinstance(last, dict)
             and last.get("type") == part.get("type") == "summary_text"
-            and isinstance(last.get("text"), str)
+            and _is_text(last.get("text"))
             and isinstance(part.get("text"), str)
         ):
-            last["text"] += part["text"]
+            _extend(last, "text", part["text"])
             last.update({k: v for k, v in part.items() if k not in ("type", "text") and v})
         else:
             into.append(copy.deepcopy(part))

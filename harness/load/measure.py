@@ -15,6 +15,7 @@ import orjson
 
 from harness.families import PAYLOADS
 from harness.tokens import count_tokens
+from harness.wire.limits import LIMIT
 from harness.wire.sse import INVALID_UTF8, SSEDecoder
 
 
@@ -85,6 +86,8 @@ class StreamMeter:
     def feed(self, data: bytes, now: float) -> None:
         for event in self._decoder.feed(data):
             self._event(event.data, now)
+        if self._decoder.stopped and not (self.problem or "").startswith(LIMIT):
+            self.problem = self._decoder.problems[-1]  # a limit: it outranks what the cut stream lacks
 
     def close(self, now: float) -> None:
         for event in self._decoder.close():

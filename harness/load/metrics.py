@@ -21,6 +21,7 @@ from typing import Any
 
 from harness.load.histogram import Histogram
 from harness.runs.metrics import DISTRIBUTIONS
+from harness.wire.redact import redact
 
 RECORD_KEY = "servecheck_record"  # where the record rides in a Locust request event's context
 HISTOGRAMS = tuple(DISTRIBUTIONS)  # one histogram per distribution of the registry
@@ -167,8 +168,9 @@ class LoadMetrics:
             row.errors += 1
             self.errors[rec.error] += 1
             samples = self.error_samples.setdefault(rec.error, [])
-            if len(samples) < _SAMPLES_PER_KIND and rec.detail not in samples:
-                samples.append(rec.detail)
+            detail = redact(rec.detail)  # what an endpoint said may quote the token, whole or cut
+            if len(samples) < _SAMPLES_PER_KIND and detail not in samples:
+                samples.append(detail)
             return
         row.output_tokens += rec.completion_tokens or 0
         row.latency_ms_sum += rec.latency_ms

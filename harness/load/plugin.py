@@ -51,7 +51,7 @@ from harness.load.slo import parse_slos
 from harness.runs import layout
 from harness.runs.files import read_json
 from harness.targets import ConfigError
-from harness.wire.redact import check_token
+from harness.wire.redact import check_token, keep_token_variables, redact_process_output
 
 log = logging.getLogger("servecheck.load")
 # Seconds of nothing but connection errors after which the target counts as gone. A master hears
@@ -281,6 +281,8 @@ def _on_init(environment: Any, **_: Any) -> None:
     # gevent's loop clock is cached since the hub was made (at import time); Locust's --run-time timer
     # is armed next, and against a stale clock it fires early by the whole start-up time.
     gevent.get_hub().loop.update_now()
+    keep_token_variables()  # Locust's console, log and files mask the tokens (the user adds its own)
+    redact_process_output()
     session = LoadSession(environment)
     _SESSIONS[environment] = session
     events = environment.events

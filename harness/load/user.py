@@ -17,12 +17,13 @@ import os
 import random
 import socket
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import gevent
 import gevent.pool
 import orjson
-from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
+from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError, HTTPResponse
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
@@ -35,12 +36,55 @@ from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
-from harness.wire.transport import MAX_BODY_BYTES
+from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, mib
+from harness.wire.redact import keep_secret, safe_url
 
 # What a body read can raise when the connection breaks: a cut body surfaces as the parser's
 # "Incomplete response" (HTTPParseError, an http.client.HTTPException) or a closed/reset socket.
 _BROKEN = (HTTPConnectionClosed, HTTPParseError, ConnectionError, OSError, ValueError)
+_HEADER_LIMIT = f"a header line over {mib(MAX_HEADER_BYTES)}"
 _OVER_LIMIT = f"over the {MAX_BODY_BYTES // 2**20} MiB limit"  # a hostile endpoint may send gigabytes
+
+
+def _arrived(raw: Any) -> Iterator[bytes]:
+    """The body's bytes as they arrive, whatever is there at each read: geventhttpclient's readline
+    rescans its whole buffer per read (one 200 MB line: minutes without yielding) and read(n) waits
+    for n bytes, so the buffer is taken as it is (its private parts: the only way)."""
+    buffer = raw._body_buffer
+    while True:
+        if buffer:
+            data = bytes(buffer)
+            del buffer[:]
+            yield data
+            gevent.sleep(0)  # a fast sender never makes recv block: let timers (the deadline) run
+            continue
+        if raw.message_complete or raw._sock is None:
+            return
+        try:
+            raw.feed(raw._sock.recv(raw.block_size))
+        except BaseException:
+            raw.release()
+            raise
+
+
+def _bounded_headers() -> None:
+    """geventhttpclient joins a header's pieces with str + str, without a limit: one 100 MB header line
+    is quadratic and never yields. Past MAX_HEADER_BYTES a header ends the response as a parse error."""
+    for attr, callback in (
+        ("_current_header_field", "_on_header_field"),
+        ("_current_header_value", "_on_header_value"),
+    ):
+        original = getattr(HTTPResponse, callback)
+
+        def bounded(self: Any, string: str, _attr: str = attr, _original: Any = original) -> None:
+            if len(getattr(self, _attr) or "") + len(string) > MAX_HEADER_BYTES:
+                raise HTTPParseError(_HEADER_LIMIT)
+            _original(self, string)
+
+        setattr(HTTPResponse, callback, bounded)
+
+
+_bounded_headers()
 
 
 class LoadError(Exception):
@@ -71,6 +115,7 @@ class LLMUser(FastHttpUser):
         self.headers = {"Content-Type": "application/json"}
         token = os.environ.get(settings.token_env)
         if token:
+            keep_secret(token)
             self.headers["Authorization"] = f"Bearer {token}"
         self.file_requests = load_requests(settings.prompts).get(self.family) if settings.prompts else None
         self.backoff = Backoff()  # closed loop: the wait after connection errors
@@ -143,6 +188,7 @@ class LLMUser(FastHttpUser):
                 headers=self.headers,
                 stream=True,
                 catch_response=True,
+                allow_redirects=False,  # a redirect is an error, never measured as the target's answer
                 context={RECORD_KEY: rec},
             ) as resp:
                 length = self._read(resp, body, rec, timer)
@@ -172,6 +218,12 @@ class LLMUser(FastHttpUser):
             timed_out = isinstance(cause, (gevent.Timeout, socket.timeout, TimeoutError))
             rec.error = "timeout" if timed_out else "connection"
             rec.detail = f"{rec.error}: {type(cause).__name__}"
+            if isinstance(cause, HTTPParseError) and _HEADER_LIMIT in str(cause):
+                rec.error, rec.detail = "too_large", f"{LIMIT}: {_HEADER_LIMIT}"
+            return 0
+        if 300 <= status < 400:
+            location = safe_url(resp.headers.get("location") or "nowhere")
+            rec.error, rec.detail = "redirect", f"HTTP {status} to {location[:200]} (not followed)"
             return 0
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # not read: the connection is dropped
@@ -216,22 +268,21 @@ class LLMUser(FastHttpUser):
     def _read_stream(self, raw: Any, body: dict[str, Any], rec: RequestRecord) -> int:
         meter = StreamMeter(rec.sent, keep_chunks=rec.validated)
         size = 0
-        while line := raw.readline(b"\n"):
-            size += len(line)
+        for data in _arrived(raw):
+            size += len(data)
             if size > MAX_BODY_BYTES:
                 rec.error, rec.detail = "too_large", f"stream {_OVER_LIMIT}"
                 return size
-            meter.feed(line, time.perf_counter())
-        rest = raw.read()  # a last line without a newline
-        if rest:
-            size += len(rest)
-            meter.feed(rest, time.perf_counter())
+            meter.feed(data, time.perf_counter())
+            if meter.problem and meter.problem.startswith(LIMIT):
+                break  # an SSE line or event count past its limit: the stream is judged up to there
         meter.close(time.perf_counter())
         rec.first_event_ms = meter.ms(meter.first_event)
         rec.ttft_ms = meter.ms(meter.first_content)
         rec.itl_ms = meter.gaps_ms
         if meter.problem:
-            rec.error, rec.detail = "broken_stream", meter.problem
+            kind = "too_large" if meter.problem.startswith(LIMIT) else "broken_stream"
+            rec.error, rec.detail = kind, meter.problem
             return size
         rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
             self.family, body, meter.usage, "".join(meter.pieces)

@@ -11,7 +11,13 @@ from rich.table import Table
 from harness.contract.events import Event, FamilyStarted, Handler, RequestSent, RunFinished
 from harness.contract.results import ContractResult, Failure
 
-STATUS_STYLE = {"passed": "green", "failed": "bold red", "skipped": "yellow", "unsupported": "yellow"}
+STATUS_STYLE = {
+    "passed": "green",
+    "failed": "bold red",
+    "skipped": "yellow",
+    "unsupported": "yellow",
+    "partial": "yellow",
+}
 
 
 class ContractConsole(Handler):
@@ -90,9 +96,11 @@ def print_summary(console: Console, result: ContractResult) -> None:
             )
             console.print(f"  reproduce: {escape(failure.curl)}", soft_wrap=True)
     totals = result.totals()
-    verdict = {"failed": "[bold red]FAILED[/]", "passed": "[bold green]PASSED[/]"}.get(
-        result.verdict, "[bold yellow]NOTHING TESTED[/]"
-    )
+    verdict = {
+        "failed": "[bold red]FAILED[/]",
+        "passed": "[bold green]PASSED[/]",
+        "partial": "[bold yellow]PARTIAL[/]",
+    }.get(result.verdict, "[bold yellow]NOTHING TESTED[/]")
     skipped = [n for n, f in result.families.items() if f.status == "skipped"]
     extras = [
         f"{totals['failure_groups']} failure groups" if totals["failure_groups"] else "",

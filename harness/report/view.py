@@ -12,7 +12,7 @@ from harness.render.html import anchor
 from harness.runs.metrics import DISTRIBUTIONS
 from harness.runs.read import RunData
 
-STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip", "unsupported": "skip"}
+STATUS_CSS = {"passed": "pass", "failed": "fail", "skipped": "skip", "unsupported": "skip", "partial": "skip"}
 
 LABELS = {m.key: m.label for m in DISTRIBUTIONS.values()}
 

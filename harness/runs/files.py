@@ -44,7 +44,7 @@ class JsonLines:
 
     def write(self, row: Any, flush: bool = True) -> None:
         line = orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS, default=str) + b"\n"
-        self._file.write(redact_bytes(line, self._secrets) if self._secrets else line)
+        self._file.write(redact_bytes(line, self._secrets))
         if flush:
             self.flush()
 

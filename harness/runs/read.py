@@ -69,7 +69,7 @@ def contract_from_findings(rows: list[dict[str, Any]], source: Path) -> dict[str
         "target": run.get("target", {}),
         "seed": run.get("seed"),
         "schemas": run.get("schemas"),
-        "verdict": verdict_of(bool(totals["failure_groups"]), totals),
+        "verdict": verdict_of(bool(totals["failure_groups"]), totals, partial=True),
         "partial": True,
         "stop_reason": "killed",
         "requests": sum(fam.get("requests", 0) for fam in families.values()),

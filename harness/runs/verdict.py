@@ -29,9 +29,13 @@ def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
     }
 
 
-def verdict_of(failed: bool, totals: dict[str, int]) -> str:
+def verdict_of(failed: bool, totals: dict[str, int], partial: bool = False) -> str:
+    """failed, else partial for a run cut short (what it did not reach was not judged), else passed
+    when some check was evaluated, else untested."""
     if failed:
         return "failed"
+    if partial:
+        return "partial"
     return "passed" if totals["evaluations"] else "untested"
 
 

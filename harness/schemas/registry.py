@@ -114,6 +114,17 @@ class SchemaRegistry:
         """
         return [found for err in self.validator(name).iter_errors(instance) for found in _explain(err)]
 
+    def some_errors(self, name: str, instance: Any, keep: int) -> tuple[list[SchemaError], int]:
+        """The first `keep` errors (explained as `errors` does) and how many there are in all: a
+        hostile answer can break a schema millions of times, and a report needs only a few."""
+        kept: list[SchemaError] = []
+        total = 0
+        for err in self.validator(name).iter_errors(instance):
+            total += 1
+            if len(kept) < keep:
+                kept += _explain(err)
+        return kept[:keep], max(total, len(kept[:keep]))
+
     def is_valid(self, name: str, instance: Any) -> bool:
         return self.validator(name).is_valid(instance)
 

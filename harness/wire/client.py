@@ -7,7 +7,6 @@ a thread pool.
 
 from __future__ import annotations
 
-import contextlib
 from types import TracebackType
 from typing import Any
 
@@ -16,8 +15,9 @@ import orjson
 
 from harness.wire.auth import Auth, BearerToken, NoToken
 from harness.wire.exchange import Request, Response
+from harness.wire.limits import LIMIT, bounded_json
 from harness.wire.policy import BudgetExhausted, Policy
-from harness.wire.redact import check_token
+from harness.wire.redact import check_token, keep_secret
 from harness.wire.sse import parse_sse
 from harness.wire.transport import Transport
 
@@ -67,6 +67,7 @@ class TargetClient:
         if timeout <= 0 or (rate is not None and rate <= 0) or max_retries < 0 or max_backoff < 0:
             raise ValueError("timeout and rate must be positive; max_retries and max_backoff not negative")
         check_token(token, token_env)
+        keep_secret(token)  # masked in everything this process writes
         self.base_url = base_url.rstrip("/")
         self.token_env = token_env
         self.api = api
@@ -94,6 +95,11 @@ class TargetClient:
     def close(self) -> None:
         self._transport.close()
 
+    def abort(self) -> None:
+        """The run is stopping: exchanges in flight end within a fraction of a second, waits too."""
+        self._policy.stopping.set()
+        self._transport.abort()
+
     def send(self, request: Request, auth: Auth | None = None, budgeted: bool = True) -> Response:
         """Send `request` with `auth` (default: the run's token, if any), under the run policy; raises
         BudgetExhausted when --max-requests is spent. `budgeted` False (the pre-flight): counted in
@@ -106,9 +112,15 @@ class TargetClient:
             lambda: self._transport.exchange(request.method, url, headers, content), budgeted
         )
         response = Response(raw.status, raw.headers, raw.body, raw.elapsed, error=raw.error)
+        # A limit hit while parsing is the response's error, as one hit while reading it would be.
         if response.content_type == "text/event-stream":
-            response.events = parse_sse(raw.body).events
+            parsed = parse_sse(raw.body)
+            response.events, response.framing = parsed.events, parsed.problems
+            limit = next((p for p in parsed.problems if p.startswith(LIMIT)), None)
         elif raw.body:
-            with contextlib.suppress(orjson.JSONDecodeError):  # not JSON: checks judge the raw body
-                response.json = orjson.loads(raw.body)
+            response.json, limit = bounded_json(raw.body)  # not JSON: checks judge the raw body
+        else:
+            limit = None
+        if limit and limit.startswith(LIMIT) and not response.error:
+            response.error = limit
         return response

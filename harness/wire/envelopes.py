@@ -12,6 +12,7 @@ from typing import Any
 
 from harness.families.features import FEATURES, used_features
 from harness.schemas.registry import SchemaError, registry
+from harness.wire.limits import MAX_ERRORS
 
 # Schema name -> where its human-readable message lives.
 ENVELOPES = {"error": ("error", "message"), "databricks_error": ("message",)}
@@ -29,7 +30,7 @@ def envelope_problems(body: Any, api: str) -> list[SchemaError]:
     """
     first: list[SchemaError] = []
     for name in envelope_schemas(api):
-        problems = registry().errors(name, body) or _blank_message(name, body)
+        problems = registry().some_errors(name, body, MAX_ERRORS)[0] or _blank_message(name, body)
         if not problems:
             return []
         first = first or problems

@@ -8,7 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.wire.limits import bounded_json
+
 REFUSED = (401, 403)  # the statuses that refuse a request for its token (missing, wrong, not allowed)
+
+
+_UNPARSED = object()
 
 
 @dataclass
@@ -17,6 +22,13 @@ class SSEEvent:
 
     data: str
     event: str | None = None
+    _json: Any = field(default=_UNPARSED, repr=False, compare=False)
+
+    def json(self) -> tuple[Any, str | None]:
+        """(the data parsed as JSON, None) or (None, why not), parsed once within the JSON limits."""
+        if self._json is _UNPARSED:
+            self._json = bounded_json(self.data)
+        return self._json
 
 
 @dataclass
@@ -39,6 +51,7 @@ class Response:
     elapsed: float = 0.0  # seconds, request sent to body fully read
     json: Any = None  # the parsed body when it is JSON
     events: list[SSEEvent] | None = None  # the parsed stream when the response is text/event-stream
+    framing: list[str] = field(default_factory=list)  # the stream's SSE framing problems (wire/sse.py)
     error: str | None = None  # transport failure: "timeout: ...", "connection reset: ...", ...
 
     @property
@@ -60,3 +73,4 @@ class Exchange:
     expect: str = "success"
     api: str = "openai"  # "openai" or "databricks": which error envelopes count as well-formed
     note: str = ""  # what was varied, for invalid requests: "temperature out of range", ...
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # views computed once

@@ -59,6 +59,7 @@ class Policy:
         self._count_lock = threading.Lock()
         self._pace_lock = threading.Lock()
         self._next_slot = 0.0
+        self.stopping = threading.Event()  # set when the run stops: waits end at once
 
     def run(self, once: Callable[[], Raw], budgeted: bool) -> Raw:
         """`once` (one exchange) under the policy, retrying 429s; raises BudgetExhausted when spent."""
@@ -68,7 +69,8 @@ class Policy:
             raw = once()
             if raw.status != 429 or attempt == self.max_retries:
                 break
-            time.sleep(self._backoff(raw.headers.get("retry-after"), attempt))
+            if self.stopping.wait(self._backoff(raw.headers.get("retry-after"), attempt)):
+                break
         return self._masked(raw)
 
     def _take_budget(self, budgeted: bool) -> None:
@@ -88,7 +90,7 @@ class Policy:
             slot = max(now, self._next_slot)
             self._next_slot = slot + 1 / self.rate
         if slot > now:
-            time.sleep(slot - now)
+            self.stopping.wait(slot - now)
 
     def _backoff(self, retry_after: str | None, attempt: int) -> float:
         seconds = retry_after_seconds(retry_after)

@@ -1,30 +1,220 @@
-"""Keeping secrets (tokens, API keys) out of everything written or shown: masking them in text and
-files, dropping credentials from URLs, and refusing a token that could only travel by being quoted
-back in an error."""
+"""Keeping secrets (tokens, API keys) out of everything written or shown: one redaction step that every
+writer goes through (run files, reports, diffs, JUnit, the console), dropping credentials from URLs,
+and refusing a token that could only travel by being quoted back in an error.
+
+An endpoint may echo a token whole, JSON-escaped (`\\u0073\\u006b...`), percent-encoded, or in pieces
+(split across stream chunks, or cut by an excerpt): the redactor masks every run of FRAGMENT or more
+consecutive characters of a secret, each character in any of those spellings, so no piece of that
+length survives anywhere. Secrets are the ones a caller passes plus the process's own (`keep_secret`:
+the token a command runs with, the well-known token variables).
+"""
 
 from __future__ import annotations
 
+import io
+import logging
+import os
+import re
+import sys
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from harness.targets import ConfigError
 
 MASK = "***"
+FRAGMENT = 8  # the shortest piece of a secret that is masked; a secret shorter than this, whole
+TOKEN_VARIABLES = ("OPENAI_API_KEY", "DATABRICKS_TOKEN", "SERVECHECK_MOCK_TOKEN")
+
+_KEPT: set[str] = set()
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every occurrence of each non-empty secret replaced by "***"."""
-    # Longest first, so a secret containing another one is masked whole.
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+def keep_secret(secret: str | None) -> None:
+    """Mask `secret` in everything this process writes from now on."""
+    if secret:
+        _KEPT.add(secret)
 
 
-def redact_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
-    """`data` with every occurrence of each non-empty secret (UTF-8) replaced by "***"."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        data = data.replace(secret.encode(), MASK.encode())
-    return data
+def keep_token_variables(*names: str) -> None:
+    """The values of the well-known token variables (and of `names`), when set, are secrets."""
+    for name in (*TOKEN_VARIABLES, *names):
+        keep_secret(os.environ.get(name))
+
+
+def _char(c: str) -> str:
+    """A regex matching character `c` as written, JSON-escaped or percent-encoded."""
+    spellings = {re.escape(c)}
+    code = ord(c)
+    if code < 0x10000:
+        spellings |= {re.escape(f"\\u{code:04x}"), re.escape(f"\\u{code:04X}")}
+    if code < 0x80:
+        spellings |= {f"%{code:02x}", f"%{code:02X}"}
+        if c == "/":
+            spellings.add(re.escape("\\/"))
+    return "(?:" + "|".join(sorted(spellings, key=len, reverse=True)) + ")"
+
+
+def _pieces(secret: str) -> str:
+    """Any FRAGMENT or more consecutive characters of `secret`, as long a run as there is."""
+    chars = [_char(c) for c in secret]
+    if len(secret) <= FRAGMENT:
+        return "".join(chars)
+    starts = []
+    for i in range(len(secret) - FRAGMENT + 1):
+        tail = ""
+        for c in reversed(chars[i + FRAGMENT :]):
+            tail = f"(?:{c}{tail})?"
+        starts.append("".join(chars[i : i + FRAGMENT]) + tail)
+    return "|".join(starts)
+
+
+class _Redactor:
+    """The patterns for one set of secrets. A full pattern run over a big body costs seconds (an
+    alternation tried at every position), so it runs only around candidates found at C speed: a
+    plain FRAGMENT-long window of a secret (`str.find`), or an escape of one of its characters."""
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        ordered = sorted(secrets, key=len, reverse=True)
+        self.reach = FRAGMENT + 6 * max(map(len, ordered))  # an escaped secret is at most 6x longer
+        source = "|".join(_pieces(s) for s in ordered)
+        windows = {s[i : i + FRAGMENT] for s in ordered for i in range(max(1, len(s) - FRAGMENT + 1))}
+        codes = sorted({ord(c) for s in ordered for c in s if ord(c) < 0x80})
+        hexes = "|".join(f"{c:02x}|{c:02X}" for c in codes)
+        self.text = (
+            re.compile(source),
+            sorted(windows),
+            [re.compile(rf"\\u00(?:{hexes})"), re.compile(rf"%(?:{hexes})")],
+        )
+        self.bytes = (
+            re.compile(source.encode()),
+            sorted(w.encode() for w in windows),
+            [re.compile(rf"\\u00(?:{hexes})".encode()), re.compile(rf"%(?:{hexes})".encode())],
+        )
+
+    def sub(self, data: Any, parts: tuple[Any, ...], mask: Any) -> Any:
+        full, windows, escapes = parts
+        starts = []
+        for window in windows:
+            at = data.find(window)
+            while at >= 0:
+                starts.append(at)
+                at = data.find(window, at + 1)
+        for escape in escapes:
+            starts += [m.start() for m in escape.finditer(data)]
+        if not starts:
+            return data
+        out, done = [], 0
+        for lo, hi in _merged(sorted(starts), self.reach, len(data)):
+            lo = max(lo, done)
+            for m in full.finditer(data, lo, hi):
+                out += [data[done : m.start()], mask]
+                done = m.end()
+        out.append(data[done:])
+        return data[:0].join(out)
+
+
+def _merged(starts: list[int], reach: int, size: int) -> list[tuple[int, int]]:
+    """Ranges `reach` around each start, overlapping ones merged."""
+    ranges: list[tuple[int, int]] = []
+    for at in starts:
+        lo, hi = max(0, at - reach), min(size, at + reach)
+        if ranges and lo <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], hi))
+        else:
+            ranges.append((lo, hi))
+    return ranges
+
+
+@lru_cache(maxsize=32)
+def _redactor(secrets: frozenset[str]) -> _Redactor | None:
+    return _Redactor(secrets) if secrets else None
+
+
+def _all(secrets: Iterable[str]) -> frozenset[str]:
+    return frozenset(s for s in (*secrets, *_KEPT) if s)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every piece of each secret (see the module doc) replaced by "***"."""
+    redactor = _redactor(_all(secrets))
+    return text if redactor is None else redactor.sub(text, redactor.text, MASK)
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
+    redactor = _redactor(_all(secrets))
+    return data if redactor is None else redactor.sub(data, redactor.bytes, MASK.encode())
+
+
+def redact_value(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """A JSON-like value with every string and key redacted (iterative: the endpoint picks the depth)."""
+    if _redactor(_all(secrets)) is None:
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any]] = [(root, 0)]
+    while stack:
+        holder, key = stack.pop()
+        item = holder[key]
+        if isinstance(item, str):
+            holder[key] = redact(item, secrets)
+        elif isinstance(item, dict):
+            new = {redact(k, secrets) if isinstance(k, str) else k: v for k, v in item.items()}
+            holder[key] = new
+            stack.extend((new, k) for k in new)
+        elif isinstance(item, list):
+            new_list = list(item)
+            holder[key] = new_list
+            stack.extend((new_list, i) for i in range(len(new_list)))
+        elif isinstance(item, tuple):
+            holder[key] = list(item)
+            stack.append((holder, key))
+    return root[0]
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream (stdout, stderr) that masks every secret in what passes through it."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+    def isatty(self) -> bool:
+        return self._inner.isatty()
+
+    def fileno(self) -> int:
+        return self._inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._inner, "encoding", "utf-8")
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in log records (handlers made before us hold the original streams)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def redact_process_output() -> None:
+    """From now on stdout, stderr and the root logger's handlers mask every kept secret."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream))
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
 
 
 def safe_url(url: str) -> str:

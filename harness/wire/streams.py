@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from harness.wire.exchange import SSEEvent
 
 DONE = "[DONE]"
@@ -17,14 +15,14 @@ DONE = "[DONE]"
 def stream_chunks(events: list[SSEEvent]) -> list[tuple[int, Any]]:
     """The JSON data of every event but the [DONE] terminator, with the event's index in `events`.
 
-    Events whose data is not JSON are left out (the body-parses check reports them).
+    Events whose data is not JSON (or past the JSON limits) are left out (the body-parses check reports
+    them). Each event is parsed once, however many checks read it.
     """
     out: list[tuple[int, Any]] = []
     for i, event in enumerate(events):
         if event.data == DONE:
             continue
-        try:
-            out.append((i, orjson.loads(event.data)))
-        except orjson.JSONDecodeError:
-            continue
+        value, problem = event.json()
+        if problem is None:
+            out.append((i, value))
     return out

@@ -26,6 +26,7 @@ from harness.load.runner import LOOPBACK_ONLY_ENV
 from harness.targets import ConfigError
 from harness.wire.client import TargetClient, TargetUnreachable
 from harness.wire.preflight import preflight
+from harness.wire.redact import FRAGMENT
 from mock_server import auth, server
 from mock_server.app import create_app
 from mock_server.profile import load_profile
@@ -40,7 +41,7 @@ pytestmark = pytest.mark.timeout(90)
 # --- scanning ----------------------------------------------------------------------------------------
 
 
-def fragments(secret: str, width: int = 12) -> set[bytes]:
+def fragments(secret: str, width: int = FRAGMENT) -> set[bytes]:
     """Every `width`-character piece of the secret: a cut-off or partly masked echo leaks one too."""
     return {secret[i : i + width].encode() for i in range(len(secret) - width + 1)}
 
@@ -66,7 +67,7 @@ def test_the_scan_finds_a_token_even_cut_or_partly_masked() -> None:
     for leak in (TOKEN, f"key={TOKEN[:14]}", f"...{TOKEN[-12:]}", f"{TOKEN[:8]}***{TOKEN[11:]}"):
         with pytest.raises(AssertionError):
             assert_no_secret("sample", f"said: {leak}!")
-    assert_no_secret("sample", "Authorization: Bearer $OPENAI_API_KEY, sk-SECRET-***")
+    assert_no_secret("sample", "Authorization: Bearer $OPENAI_API_KEY, sk-SECR***")
 
 
 def env(**extra: str) -> dict[str, str]:

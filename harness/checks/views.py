@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 from harness.families import GENERATED, PAYLOADS, families_of, payload_of
 from harness.schemas.registry import json_path
 from harness.wire.exchange import Exchange, Response
+from harness.wire.redact import safe_url
 from harness.wire.streams import stream_chunks
 
 # Families whose successful response is a chat completion (or a stream of chat completion chunks).
@@ -131,6 +132,9 @@ def describe_status(response: Response) -> str:
         return f"no response ({response.error or 'no status'})"
     if response.error:
         return f"status {response.status}, then {response.error}"
+    location = response.headers.get("location")
+    if 300 <= response.status < 400 and location:  # never followed: another origin is not the target
+        return f"status {response.status} (a redirect to {shorten(safe_url(location), 200)}, not followed)"
     return f"status {response.status}"
 
 

@@ -146,31 +146,6 @@ def redact_bytes(data: bytes, secrets: Iterable[str] = ()) -> bytes:
     return data if redactor is None else redactor.sub(data, redactor.bytes, MASK.encode())
 
 
-def redact_value(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """A JSON-like value with every string and key redacted (iterative: the endpoint picks the depth)."""
-    if _redactor(_all(secrets)) is None:
-        return value
-    root: list[Any] = [value]
-    stack: list[tuple[Any, Any]] = [(root, 0)]
-    while stack:
-        holder, key = stack.pop()
-        item = holder[key]
-        if isinstance(item, str):
-            holder[key] = redact(item, secrets)
-        elif isinstance(item, dict):
-            new = {redact(k, secrets) if isinstance(k, str) else k: v for k, v in item.items()}
-            holder[key] = new
-            stack.extend((new, k) for k in new)
-        elif isinstance(item, list):
-            new_list = list(item)
-            holder[key] = new_list
-            stack.extend((new_list, i) for i in range(len(new_list)))
-        elif isinstance(item, tuple):
-            holder[key] = list(item)
-            stack.append((holder, key))
-    return root[0]
-
-
 class RedactingStream(io.TextIOBase):
     """A text stream (stdout, stderr) that masks every secret in what passes through it."""
 

@@ -18,6 +18,7 @@ from harness.wire.limits import LIMIT, MAX_EVENTS, MAX_LINE_BYTES, mib
 
 UNTERMINATED = "stream ended without a blank line after the last event"
 INVALID_UTF8 = "invalid UTF-8"  # how a problem about bytes that are not UTF-8 starts
+_PIECE = 2**20  # parse_sse feeds a whole body this much at a time
 _FIELD_NAME = re.compile(r"[A-Za-z0-9_-]+")  # what a field name looks like; anything else is garbage
 
 
@@ -161,6 +162,10 @@ class SSEParse:
 def parse_sse(body: bytes) -> SSEParse:
     """All events of a complete stream body, and its framing problems."""
     decoder = SSEDecoder()
-    events = decoder.feed(body)
+    events: list[SSEEvent] = []
+    for at in range(0, len(body), _PIECE):  # in pieces: a stream cut at a limit is not decoded past it
+        events += decoder.feed(body[at : at + _PIECE])
+        if decoder.stopped:
+            break
     events += decoder.close()
     return SSEParse(events, decoder.problems)

@@ -1,0 +1,227 @@
+"""Hostile endpoints that attack time and memory, and echo the token in disguise: every case of
+mock_server/faults.py beyond the classic faults (tests/test_hostile_endpoint.py), run as a user runs
+it, in a subprocess whose peak RSS is measured, with a canary token that must not appear, whole or
+as any 8-character piece, in anything the command writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from test_load_run import load_env
+
+from harness.wire.limits import MAX_CONTAINERS, MAX_DEPTH, MAX_EVENTS
+from harness.wire.redact import FRAGMENT
+from mock_server.faults import running_faulty
+
+pytestmark = pytest.mark.timeout(120)
+
+CANARY = "sk-canary-7f3c9e1a2b4d6f8091a3c5e7d9"
+RSS_LIMIT_MB = 400
+TIMEOUT_S = 2.0  # --timeout of every run
+# The harness's own work on top of the endpoint's time: start-up, imports, judging, writing reports.
+OVERHEAD_S = 25.0
+CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
+POLL_S = 0.02
+# fault -> (family, the check that must fail, a fragment of its message)
+CONTRACT = {
+    "trickle_headers": ("chat", "transport.status", f"after the {TIMEOUT_S:g}s deadline"),
+    "gzip_bomb": ("chat", "transport.status", "decompression bomb"),
+    "brotli_bomb": ("chat", "transport.status", "decompression bomb"),
+    "many_choices": ("chat", "transport.status", f"over {MAX_CONTAINERS:,} JSON objects and arrays"),
+    "million_events": ("stream", "transport.status", f"over {MAX_EVENTS:,} events"),
+    "deep_body": ("chat", "transport.status", f"nested deeper than {MAX_DEPTH} levels"),
+    "long_line": ("stream", "transport.status", "too large: response body over 16 MiB"),
+    "long_header": ("chat", "transport.status", "protocol error"),
+    "redirect_other": ("chat", "transport.status", "a redirect to http://127.0.0.1:"),
+    "echo_escaped": ("chat", None, ""),
+    "echo_split": ("stream", None, ""),
+}
+# One load run per group of faults told apart by their error kinds: fault -> (kind, detail fragment).
+LOAD_RUNS = {
+    "lines": {
+        "long_line": ("too_large", "an SSE line over 4 MiB"),
+        "long_header": ("too_large", "a header line over 1 MiB"),
+        "redirect_other": ("redirect", "HTTP 307 to http://127.0.0.1:"),
+    },
+    "volume": {
+        "million_events": ("too_large", f"over {MAX_EVENTS:,} events"),
+        "trickle_headers": ("timeout", "timeout"),  # cut mid-headers by the whole-request deadline
+        "echo_split": (None, ""),  # a valid stream: its echo is masked, nothing fails
+    },
+}
+
+
+def pieces(secret: str) -> set[bytes]:
+    return {secret[i : i + FRAGMENT].encode() for i in range(len(secret) - FRAGMENT + 1)}
+
+
+def assert_no_canary(*outputs: str, dirs: tuple[Path, ...]) -> None:
+    """No output and no file under `dirs` holds the canary or any FRAGMENT-long piece of it, plain,
+    JSON-escaped or percent-encoded."""
+    forms = {CANARY}
+    forms.add("".join(f"\\u{ord(c):04x}" for c in CANARY))
+    forms.add("".join(f"%{b:02X}" for b in CANARY.encode()))
+    blobs = [(f"output {i}", o.encode()) for i, o in enumerate(outputs)]
+    blobs += [(str(p), p.read_bytes()) for d in dirs for p in sorted(d.rglob("*")) if p.is_file()]
+    for where, blob in blobs:
+        leaked = [p for p in pieces(CANARY) if p in blob]
+        leaked += [f.encode() for f in forms if f.encode() in blob]
+        assert not leaked, f"{where} holds the token ({leaked[:2]})"
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def measured(args: list[str], timeout: float = 110) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """(the finished command, the peak RSS of it and its children (Locust) together in MB, sampled
+    every POLL_S, and its wall time in s). Sampled: after fork and exec, ru_maxrss still reports the
+    forking pytest worker's size."""
+    started = time.monotonic()
+    env = load_env(OPENAI_API_KEY=CANARY)
+    proc = subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    watched = psutil.Process(proc.pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.wait(POLL_S):
+            peak = max(peak, _tree_rss(watched))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        stop.set()
+        sampler.join()
+        proc.kill()
+    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+    return done, peak / 2**20, time.monotonic() - started
+
+
+def shown(*args: str) -> str:
+    """What `servecheck ARGS` (report, diff) prints; it must not fail."""
+    done = subprocess.run([*CLI, *args], env=load_env(), capture_output=True, text=True, timeout=60)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_every_new_fault_is_covered() -> None:
+    assert {fault for run in LOAD_RUNS.values() for fault in run} <= set(CONTRACT)
+
+
+@pytest.mark.parametrize("fault", list(CONTRACT))
+def test_contract_stays_bounded_and_names_the_limit(fault: str, tmp_path: Path) -> None:
+    family, check, fragment = CONTRACT[fault]
+    out = tmp_path / "run"
+    with running_faulty(fault, token=CANARY) as root:
+        done, rss_mb, wall = measured(
+            ["contract", "--base-url", root + "/v1", "--model", "mock-chat", "--families", family,
+             "--examples", "1", "--timeout", str(TIMEOUT_S), "--out", str(out)],
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output[-3000:]
+    assert done.returncode == (1 if check else 0), output[-3000:]  # an echo is a valid answer, masked
+    assert rss_mb < RSS_LIMIT_MB, rss_mb
+    # Two requests reach the fault (the pre-flight probe and the case), each cut at --timeout.
+    assert wall < 2 * TIMEOUT_S + OVERHEAD_S, wall
+    data = json.loads((out / "contract.json").read_text())
+    assert data["verdict"] == ("failed" if check else "passed") and not data["partial"]
+    if check:
+        failures = {f["check"]: f for f in data["families"][family]["failures"]}
+        assert check in failures, sorted(failures)
+        assert fragment in failures[check]["message"], failures[check]["message"]
+    output += shown("report", str(out)) + shown("report", str(out), "--format", "md")
+    output += shown("diff", str(out), str(out))
+    assert_no_canary(output, dirs=(out,))
+
+
+@pytest.mark.parametrize("run", list(LOAD_RUNS))
+def test_load_stays_bounded_and_counts_each_limit_as_an_error_kind(run: str, tmp_path: Path) -> None:
+    expected = LOAD_RUNS[run]
+    out = tmp_path / "run"
+    with running_faulty(list(expected), share=0.5, token=CANARY) as root:
+        done, rss_mb, wall = measured(
+            ["load", "--base-url", root + "/v1", "--users", "3", "--duration", "4s",
+             "--timeout", str(TIMEOUT_S), "--out", str(out), "--input-tokens", "16", "--output-tokens", "8"],
+        )  # fmt: skip
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output + (out / "locust.log").read_text(errors="replace"), output[-3000:]
+    assert rss_mb < RSS_LIMIT_MB, rss_mb
+    assert wall < 4 + TIMEOUT_S + OVERHEAD_S, wall
+    data = json.loads((out / "load.json").read_text())
+    assert data["successful"] > 0 and not data["partial"]  # half the requests reach the mock unharmed
+    for fault, (kind, detail) in expected.items():
+        if kind is None:
+            continue
+        assert kind in data["errors_by_kind"], (fault, data["errors_by_kind"])
+        assert any(detail in sample for sample in data["error_samples"][kind]), (fault, data["error_samples"])
+    assert_no_canary(output, shown("report", str(out)), dirs=(out,))
+
+
+def test_sigterm_ends_a_run_stuck_in_slow_reads_within_seconds(tmp_path: Path) -> None:
+    """Four reads trickled a byte a second under a 300 s --timeout: the signal ends them at once."""
+    out = tmp_path / "run"
+    with running_faulty("trickle_headers", share=0.5) as root:
+        proc = subprocess.Popen(
+            [*CLI, "contract", "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat",
+             "--examples", "8", "--concurrency", "4", "--timeout", "300", "--out", str(out)],
+            env=load_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not (out / "findings.jsonl").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(4)  # the faulty requests are stuck mid-headers by now
+        signalled = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=60)
+        took = time.monotonic() - signalled
+    assert proc.returncode == 143, output
+    assert took < 5, took
+    data = json.loads((out / "contract.json").read_text())
+    assert data["partial"] and data["signal"] == "SIGTERM" and data["verdict"] in ("partial", "failed")
+    assert data["families"]["chat"]["status"] != "passed"
+
+
+def test_a_signal_swallowed_by_a_gc_callback_is_raised_at_the_next_safe_point() -> None:
+    import gc
+
+    from harness.interrupt import Terminated, check_stop, sigterm_as_interrupt
+
+    fired: list[str] = []
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start" and not fired:
+            fired.append(phase)
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler raises in here: Python discards that
+            for _ in range(1000):  # bytecodes for the handler to run on
+                pass
+
+    with sigterm_as_interrupt():
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        assert fired
+        with pytest.raises(Terminated):
+            check_stop()
+        check_stop()  # raised once: nothing pending any more

@@ -30,7 +30,7 @@ from harness.checks.auth import WITHOUT_VALID_TOKEN, WRONG_TOKEN
 from harness.targets import ConfigError
 from harness.wire.client import BudgetExhausted, TargetClient
 from harness.wire.exchange import Exchange, Request, SSEEvent
-from harness.wire.policy import retry_after_seconds
+from harness.wire.policy import Policy, retry_after_seconds
 from harness.wire.redact import redact
 
 BASE = "http://target.test/v1"
@@ -56,7 +56,7 @@ def client() -> Iterator[TargetClient]:
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record the client's sleeps instead of sleeping."""
     recorded: list[float] = []
-    monkeypatch.setattr(time, "sleep", recorded.append)
+    monkeypatch.setattr(Policy, "_wait", lambda self, seconds: recorded.append(seconds) or False)
     return recorded
 
 

@@ -123,7 +123,8 @@ def _rate(name: str, base: dict, new: dict) -> dict[str, Any]:
 
 
 def _error_rate(base: dict, new: dict) -> dict[str, Any]:
-    b, n = base.get("error_rate", 0.0), new.get("error_rate", 0.0)
+    # null: a run that sent no request has no rate; it compares as none failed
+    b, n = base.get("error_rate") or 0.0, new.get("error_rate") or 0.0
     enough = min(base["requests"], new["requests"]) >= MIN_SAMPLES
     p = two_proportions(base["errors"], base["requests"], new["errors"], new["requests"]) if enough else None
     change = n - b  # absolute: a rate's relative change from 0 means nothing

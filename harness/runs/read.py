@@ -143,9 +143,9 @@ def read_run(run_dir: Path) -> RunData:
     samples = [row for path in sorted(run_dir.glob(layout.SAMPLES_GLOB)) for row in read_jsonl(path)]
     live = read_jsonl(run_dir / layout.LIVE)
     notes = []
-    for kind, document in (("contract", contract), ("load", load)):
+    for kind, document in (("run", meta), ("contract", contract), ("load", load)):
         if document is not None:
-            check_shape(kind, document, run_dir / layout.RESULTS[kind])
+            check_shape(kind, document, run_dir / layout.RESULTS.get(kind, layout.RUN))
     if contract is None and (findings := read_jsonl(run_dir / layout.FINDINGS)):
         contract = contract_from_findings(findings, run_dir / layout.FINDINGS)
         if contract.get("stop_reason") == "killed":

@@ -69,7 +69,7 @@ class Policy:
             raw = once()
             if raw.status != 429 or attempt == self.max_retries:
                 break
-            if self.stopping.wait(self._backoff(raw.headers.get("retry-after"), attempt)):
+            if self._wait(self._backoff(raw.headers.get("retry-after"), attempt)):
                 break
         return self._masked(raw)
 
@@ -90,7 +90,11 @@ class Policy:
             slot = max(now, self._next_slot)
             self._next_slot = slot + 1 / self.rate
         if slot > now:
-            self.stopping.wait(slot - now)
+            self._wait(slot - now)
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep `seconds`, or less when the run stops; True if it did."""
+        return self.stopping.wait(seconds)
 
     def _backoff(self, retry_after: str | None, attempt: int) -> float:
         seconds = retry_after_seconds(retry_after)

@@ -58,6 +58,11 @@ class Answer:
         total = self.prompt_tokens + completion + (1 if "usage_mismatch" in defects else 0)
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion, "total_tokens": total}
 
+    @property
+    def size(self) -> int:
+        """Tokens held by all choices: what remembering this answer costs."""
+        return sum(choice.tokens for choice in self.choices)
+
     @cached_property
     def longest(self) -> int:
         """Tokens of the longest choice: what paces a non-streamed answer (choices generate together)."""

@@ -14,12 +14,14 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from harness.families import PAYLOADS, PayloadFamily
+from harness.wire.limits import depth_over
 from mock_server import chat, completions, embeddings, limits, textgen
 from mock_server.auth import authorized
 from mock_server.errors import SERVER_ERROR, ApiError, invalid
@@ -94,7 +96,11 @@ async def _serve(state: MockState, handler: Handler, request: Request, reads_bod
             raise _injected(call.dice.error_status)
         raw = await _read_body(request, state.profile.max_body_bytes) if reads_body else b"null"
         try:
-            reply = handler(state, call, _parse(raw), request.path_params)
+            body = _parse(raw)
+            if _generates_from_schemas(body):  # bounded, but tens of ms: never on the event loop
+                reply = await run_in_threadpool(handler, state, call, body, request.path_params)
+            else:
+                reply = handler(state, call, body, request.path_params)
         except ApiError as err:
             if err.status != 400 or not state.has("accept_invalid"):
                 raise
@@ -105,6 +111,11 @@ async def _serve(state: MockState, handler: Handler, request: Request, reads_bod
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.url.path)
         return _error(state, ApiError(500, SERVER_ERROR))
+
+
+def _generates_from_schemas(body: Any) -> bool:
+    """Whether answering `body` means making documents for a caller's JSON Schemas."""
+    return isinstance(body, dict) and bool(body.get("tools") or body.get("response_format"))
 
 
 def _injected(status: int) -> ApiError:
@@ -153,7 +164,7 @@ def _parse(raw: bytes) -> Any:
         raise invalid("The request body is not valid JSON.") from None
     # Counting brackets is cheap and spares the walk for every body that cannot be that deep.
     depth = limits.MAX_JSON_DEPTH
-    if raw.count(b"[") + raw.count(b"{") > depth and limits.nests_deeper(value, depth):
+    if raw.count(b"[") + raw.count(b"{") > depth and depth_over(value, depth):
         raise invalid(f"The request body nests deeper than {depth} levels.")
     return value
 

@@ -27,7 +27,7 @@ from mock_server.answer import (
 )
 from mock_server.errors import SERVER_ERROR, ApiError, invalid
 from mock_server.instances import Unsupported, check_schema, satisfying_json, violating_json
-from mock_server.limits import text_tokens
+from mock_server.limits import check_token_budget, text_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, json_int
 from mock_server.streaming import FIRST_TOKEN, NOW, Stream
@@ -45,10 +45,12 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     defects = state.defects
     key = b"chat " + model.name.encode() + b" " + orjson.dumps(body)
     if body.get("stream"):
-        answer = state.remembered(key, lambda: plan(state, body, model))
+        answer = state.remembered(key, lambda: plan(state, body, model), lambda a: a.size)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return _stream(answer, call.number, defects, include_usage)
-    answer, rest = state.remembered(key, lambda: _rendered(plan(state, body, model), defects))
+    answer, rest = state.remembered(
+        key, lambda: _rendered(plan(state, body, model), defects), lambda done: 2 * done[0].size
+    )
     head = answer.head("chat.completion", call.number, defects)
     if "schema_violation" in defects:
         del head["object"]
@@ -62,6 +64,8 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
     if "server_error_on_unicode" in defects and not orjson.dumps(messages).isascii():
         raise ApiError(500, SERVER_ERROR)
     prompt = prompt_tokens(messages, body.get("tools"), defects)
+    cap = "max_completion_tokens" if body.get("max_completion_tokens") else "max_tokens"
+    check_token_budget(model, prompt, json_int(body.get(cap)), cap)
     seed = request_seed(orjson.dumps(messages, option=orjson.OPT_SORT_KEYS), orjson.dumps(body.get("seed")))
     planner = _Planner(state, body, model)
     count = choice_count(json_int(body.get("n")), defects)

@@ -13,7 +13,7 @@ import orjson
 from harness.tokens import decode
 from mock_server.answer import Answer, Choice, choice_count, finish_reason, stop_list, text_answer
 from mock_server.errors import SERVER_ERROR, ApiError
-from mock_server.limits import input_tokens
+from mock_server.limits import check_token_budget, input_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, inputs, json_int
 from mock_server.streaming import FIRST_TOKEN, Stream
@@ -25,10 +25,12 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     defects = state.defects
     key = b"completions " + model.name.encode() + b" " + orjson.dumps(body)
     if body.get("stream"):
-        answer = state.remembered(key, lambda: plan(state, body, model))
+        answer = state.remembered(key, lambda: plan(state, body, model), lambda a: a.size)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return _stream(answer, call.number, defects, include_usage)
-    answer, rest = state.remembered(key, lambda: _rendered(plan(state, body, model), defects))
+    answer, rest = state.remembered(
+        key, lambda: _rendered(plan(state, body, model), defects), lambda done: 2 * done[0].size
+    )
     return JsonReply({**answer.head("text_completion", call.number, defects), **rest}, answer.longest)
 
 
@@ -63,6 +65,7 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
             ids, reason = text_answer(sub_seed(prompt_seed, j), lengths, limit, stops, defects)
             choices.append(Choice(p * n + j, ids, finish_reason(reason, defects), echo=echo))
     prompt_tokens = input_tokens(prompts)
+    check_token_budget(model, max((input_tokens([p]) for p in prompts), default=0), limit, "max_tokens")
     return Answer(request_seed(repr(prompts).encode(), seed), model.name, choices, prompt_tokens)
 
 

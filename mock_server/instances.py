@@ -19,6 +19,8 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from mock_server.limits import GENERATED_CACHE, MAX_GENERATED_CHARS, MAX_GENERATED_VALUES
+
 _FORMATS = {
     "date": "2024-05-17",
     "date-time": "2024-05-17T12:30:00Z",
@@ -59,20 +61,34 @@ def violating_json(schema: dict[str, Any]) -> str:
     return "{"
 
 
-@lru_cache(maxsize=1024)
+class TooMuch(ValueError):
+    """The schema demands more than the mock generates for one document (mock_server/limits.py)."""
+
+
+@lru_cache(maxsize=GENERATED_CACHE)
 def _satisfying(schema_key: bytes, seed: int) -> str:
     schema = orjson.loads(schema_key)
     validator = _validator(schema_key)
     try:
         instance = _Generator(schema, seed).make(schema, 0, ())
-    except (RecursionError, AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+    except TooMuch as exc:
+        raise Unsupported(f"the schema demands more than the mock generates: {exc}") from None
+    except (
+        RecursionError,
+        AttributeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        IndexError,
+        OverflowError,
+    ) as exc:
         raise Unsupported(f"cannot generate a value for this schema ({exc.__class__.__name__})") from None
     if not validator.is_valid(instance):
         raise Unsupported("cannot generate a value that satisfies this schema")
     return json.dumps(instance, separators=(",", ":"))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=GENERATED_CACHE)
 def _validator(schema_key: bytes) -> jsonschema_rs.Validator:
     schema = orjson.loads(schema_key)
     try:
@@ -85,10 +101,15 @@ class _Generator:
     def __init__(self, root: dict[str, Any], seed: int) -> None:
         self.root = root
         self.seed = seed
+        self.values = 0  # made so far, against MAX_GENERATED_VALUES
+        self.chars = 0  # string characters made so far, against MAX_GENERATED_CHARS
 
     def make(self, schema: Any, depth: int, where: tuple[Any, ...]) -> Any:
         if depth > _MAX_DEPTH or schema is False:
             raise ValueError("too deep or unsatisfiable")
+        self.values += 1
+        if self.values > MAX_GENERATED_VALUES:
+            raise TooMuch(f"over {MAX_GENERATED_VALUES:,} values in one document")
         if schema is True or not isinstance(schema, dict):
             return self.word(where)
         schema = self.flatten(schema, depth)
@@ -144,6 +165,7 @@ class _Generator:
         for name in schema.get("required", []):
             if name not in out:  # with additionalProperties false, make(False) raises: unsatisfiable
                 out[name] = self.make(extra, depth + 1, (*where, name))
+        self.demand("minProperties", schema.get("minProperties", 0), MAX_GENERATED_VALUES)
         for i in range(len(out), schema.get("minProperties", 0)):
             out[f"field_{i}"] = self.make(extra, depth + 1, (*where, i))
         return out
@@ -155,6 +177,7 @@ class _Generator:
         if high < low:
             raise ValueError("minItems > maxItems")
         count = max(low, min(high, len(prefix) or 1))
+        self.demand("minItems", count, MAX_GENERATED_VALUES)
         return [
             self.make(prefix[i] if i < len(prefix) else items, depth + 1, (*where, i)) for i in range(count)
         ]
@@ -164,8 +187,10 @@ class _Generator:
         low, high = schema.get("minLength", 0), schema.get("maxLength")
         if high is not None and high < low:
             raise ValueError("minLength > maxLength")
+        self.demand("minLength", low, MAX_GENERATED_CHARS - self.chars)
         if len(text) < low:
             text += "x" * (low - len(text))
+        self.chars += len(text)
         return text if high is None else text[:high]
 
     def make_integer(self, schema: dict[str, Any], depth: int, where: tuple[Any, ...]) -> int:
@@ -180,14 +205,24 @@ class _Generator:
     def make_number(self, schema: dict[str, Any], depth: int, where: tuple[Any, ...]) -> float:
         low, high = _bounds(schema, 0.5)
         if "multipleOf" in schema:
-            return math.ceil(low / schema["multipleOf"]) * schema["multipleOf"]
-        return low + (high - low) * self.pick(where, 5) / 4
+            value = math.ceil(low / schema["multipleOf"]) * schema["multipleOf"]
+        else:
+            value = low + (high - low) * self.pick(where, 5) / 4
+        if not math.isfinite(value):  # JSON has no infinity
+            raise ValueError("no finite number in range")
+        return value
 
     def make_boolean(self, schema: dict[str, Any], depth: int, where: tuple[Any, ...]) -> bool:
         return self.pick(where, 2) == 0
 
     def make_null(self, schema: dict[str, Any], depth: int, where: tuple[Any, ...]) -> None:
         return None
+
+    @staticmethod
+    def demand(keyword: str, wanted: Any, room: int) -> None:
+        if isinstance(wanted, int | float) and wanted > room:
+            shown = f"{int(wanted):,}" if float(wanted).is_integer() else f"{wanted:g}"
+            raise TooMuch(f"{keyword} {shown} is over the {max(room, 0):,} left of the mock's limit")
 
     def word(self, where: tuple[Any, ...]) -> str:
         return _WORDS[self.pick(where, len(_WORDS))]

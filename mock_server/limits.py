@@ -5,9 +5,9 @@ The body size limit (413) is the profile's `max_body_bytes`; these bounds hold w
 
 from __future__ import annotations
 
-from typing import Any
-
 from harness.tokens import count_tokens, encode
+from mock_server.errors import invalid
+from mock_server.profile import ModelSpec
 
 # Deeper JSON is refused (400) before anything recurses over it: orjson writes at most 255 levels and
 # the schema validator stops near 100, while a real request nests a dozen levels at most.
@@ -24,20 +24,27 @@ BODY_TIMEOUT_S = 10.0
 # (off by at most a token per cut), and left out of the token-count cache that holds short texts.
 TOKENIZER_PIECE_CHARS = 250_000
 CACHED_TEXT_CHARS = 10_000
+# What a caller's schema (response_format, tool parameters) may demand of one generated document:
+# past these the request gets 400 naming the limit, before the work is done (minItems 1e7, minLength
+# 2e8 or arrays of arrays of arrays would otherwise hold the event loop and the memory).
+MAX_GENERATED_VALUES = 10_000
+MAX_GENERATED_CHARS = 1_000_000
+GENERATED_CACHE = 64  # generated documents and compiled schemas kept (keyed by schema and seed)
 
 
-def nests_deeper(value: Any, limit: int) -> bool:
-    """Whether `value` (parsed JSON) has arrays/objects more than `limit` levels deep; iterative."""
-    level: list[tuple[Any, int]] = [(value, 1)]
-    while level:
-        node, depth = level.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        for child in children:
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
-                    return True
-                level.append((child, depth + 1))
-    return False
+def check_token_budget(model: ModelSpec, prompt: int, limit: int | None, param: str) -> None:
+    """400, worded as OpenAI words it, when `limit` (max_tokens) is over the model's ceiling or the
+    prompt and the completion do not fit its context."""
+    if limit is not None and limit > model.max_output_tokens:
+        message = f"max_tokens is too large: {limit}. This model supports at most {model.max_output_tokens}"
+        raise invalid(message + " completion tokens.", param)
+    asked = prompt + (limit or 0)
+    if asked > model.context_tokens:
+        raise invalid(
+            f"This model's maximum context length is {model.context_tokens} tokens. However, you requested "
+            f"{asked} tokens ({prompt} in the prompt, {limit or 0} in the completion).",
+            "messages",
+        )
 
 
 def text_tokens(text: str) -> int:

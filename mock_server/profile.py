@@ -33,10 +33,16 @@ class ModelSpec:
     reasoning: bool = False  # answers with Databricks reasoning blocks
     dimensions: int = 1536  # embedding models: the longest vector (and the default)
     owned_by: str = "servecheck"
+    context_tokens: int = 131_072  # prompt plus completion; more is refused with 400, as servers do
+    max_output_tokens: int = MAX_OUTPUT_TOKENS  # the largest max_tokens accepted
 
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("name: must not be empty")
+        if not 1 <= self.max_output_tokens <= MAX_OUTPUT_TOKENS:
+            raise ValueError(f"max_output_tokens: must be between 1 and {MAX_OUTPUT_TOKENS}")
+        if self.context_tokens < self.max_output_tokens:
+            raise ValueError("context_tokens: must be at least max_output_tokens")
         if self.dimensions < 1:
             raise ValueError("dimensions: must be at least 1")
 

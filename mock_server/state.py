@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,7 +20,8 @@ from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
 from mock_server.limits import EXPLAIN_LIMIT_BYTES
 from mock_server.profile import ModelSpec, Profile
 
-MEMO_SIZE = 512  # answers kept; a worst case (n=128, 64 tokens each) is ~100 kB
+MEMO_SIZE = 512  # answers kept at most ...
+MEMO_TOKENS = 2_000_000  # ... and their tokens in all (each held as an int in a list and as text: ~80 MB)
 T = TypeVar("T")
 REQUEST_SCHEMAS = ("chat_request", "completions_request", "embeddings_request", "invocations_request")
 
@@ -71,6 +73,8 @@ class MockState:
         self.quiet = is_quiet(profile)
         self._numbers = itertools.count(1)
         self._memo: dict[bytes, Any] = {}
+        self._memo_lock = threading.Lock()
+        self._memo_tokens = 0
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -79,16 +83,23 @@ class MockState:
         number = next(self._numbers)
         return Call(number, NO_DICE if self.quiet else Dice(self.profile, number))
 
-    def remembered(self, key: bytes, make: Callable[[], T]) -> T:
+    def remembered(self, key: bytes, make: Callable[[], T], weight: Callable[[T], int]) -> T:
         """`make()`, computed once per distinct `key`: answers follow from the request alone, and
         load tests send the same requests over and over. The oldest entry goes when full. Keys are
-        kept as digests: a key holds a whole request body, up to the profile's body limit."""
+        kept as digests: a key holds a whole request body, up to the profile's body limit. `weight`
+        says how many tokens a value holds: the memo holds at most MEMO_TOKENS."""
         key = hashlib.blake2b(key, digest_size=16).digest()
-        if key in self._memo:
-            return self._memo[key]
-        value = self._memo[key] = make()
-        if len(self._memo) > MEMO_SIZE:
-            del self._memo[next(iter(self._memo))]
+        with self._memo_lock:  # schema-heavy requests are answered on worker threads (app.py)
+            if key in self._memo:
+                return self._memo[key][0]
+        value = make()
+        size = weight(value) + 1
+        with self._memo_lock:
+            if key not in self._memo and size <= MEMO_TOKENS:
+                self._memo[key] = (value, size)
+                self._memo_tokens += size
+            while len(self._memo) > MEMO_SIZE or self._memo_tokens > MEMO_TOKENS:
+                self._memo_tokens -= self._memo.pop(next(iter(self._memo)))[1]
         return value
 
     def validated(self, schema: str, body: Any, stand_in: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -362,7 +362,7 @@ def test_overall_deadline_cuts_an_endless_stream() -> None:
         response = client.send(STREAM)
     assert response.status == 200
     assert 0.9 <= response.elapsed < 3.0
-    assert response.error == "timeout: response not complete after the 1s deadline"
+    assert response.error == "timeout: ReadTimeout: response not complete after the 1s deadline"
     assert response.events is not None and len(response.events) >= 5
     assert response.events[:2] == [SSEEvent("0"), SSEEvent("1")]
 

@@ -78,6 +78,8 @@ def test_jsonl_requests_are_grouped_by_family(tmp_path: Path) -> None:
         ('{"model": "x"}\n', ":1: a request body needs"),
         ("\n\n", "no requests"),
         ('{"input": "x"}\n[1, 2]\n', ":2: a request body needs"),
+        ('{"input": "x"}\n{"input": ' + "[" * 1000 + "]" * 1000 + "}\n", ":2: nested deeper than 128 levels"),
+        ('{"input": "' + "a" * (5 * 2**20) + '"}\n', ":1: a line over 4 MiB"),
     ],
 )
 def test_bad_jsonl_files_say_where(tmp_path: Path, content: str, reason: str) -> None:

@@ -14,7 +14,7 @@ from harness.tokens import count_tokens, decode, encode
 from mock_server import textgen
 from mock_server.instances import Unsupported, satisfying_json, violating_json
 from mock_server.profile import Profile
-from mock_server.state import MEMO_SIZE, MockState
+from mock_server.state import MEMO_SIZE, MEMO_TOKENS, MockState
 from mock_server.vision import BadImage, image_tokens, tile_tokens
 
 NO_DEFECTS: frozenset[str] = frozenset()
@@ -180,7 +180,18 @@ def test_memo_keeps_the_newest_answers() -> None:
     state = MockState(Profile(), None, ())
     calls = []
     for key in range(MEMO_SIZE + 1):
-        state.remembered(str(key).encode(), lambda key=key: calls.append(key) or key)
-    assert state.remembered(str(MEMO_SIZE).encode(), lambda: -1) == MEMO_SIZE  # still there
-    assert state.remembered(b"0", lambda: -1) == -1  # the oldest went
+        state.remembered(str(key).encode(), lambda key=key: calls.append(key) or key, lambda _: 1)
+    assert state.remembered(str(MEMO_SIZE).encode(), lambda: -1, lambda _: 1) == MEMO_SIZE  # still there
+    assert state.remembered(b"0", lambda: -1, lambda _: 1) == -1  # the oldest went
     assert len(calls) == MEMO_SIZE + 1
+
+
+def test_memo_holds_at_most_its_tokens() -> None:
+    state = MockState(Profile(), None, ())
+    big = MEMO_TOKENS // 3
+    for key in range(4):
+        state.remembered(str(key).encode(), lambda key=key: key, lambda _: big)
+    assert state.remembered(b"0", lambda: -1, lambda _: 1) == -1  # pushed out by the tokens, not the count
+    assert state.remembered(b"3", lambda: -1, lambda _: 1) == 3
+    assert state.remembered(b"huge", lambda: "x", lambda _: MEMO_TOKENS + 1) == "x"  # made, never kept
+    assert state.remembered(b"huge", lambda: "again", lambda _: 1) == "again"

@@ -184,3 +184,75 @@ def test_200_concurrent_streams_are_held_without_errors() -> None:
     assert dict(result.errors) == {}
     assert result.completed == 200
     assert result.peak_open >= 150, f"only {result.peak_open} streams were open at once"
+
+
+# -- what a caller's schema may demand, and the token ceilings -------------------------------------
+
+
+def structured(schema: dict) -> bytes:
+    fmt = {"type": "json_schema", "json_schema": {"name": "out", "schema": schema}}
+    return orjson.dumps({"model": "mock-chat", "messages": HELLO, "response_format": fmt})
+
+
+def tool_call(parameters: dict) -> bytes:
+    tool = {"type": "function", "function": {"name": "f", "parameters": parameters}}
+    return orjson.dumps({"model": "mock-chat", "messages": HELLO, "tools": [tool], "tool_choice": "required"})
+
+
+NESTED_300 = {"type": "array", "minItems": 300, "items": {"type": "array", "minItems": 300,
+              "items": {"type": "array", "minItems": 300, "items": {"type": "integer"}}}}  # fmt: skip
+DEMANDS = {
+    "minLength 2e8": ({"type": "string", "minLength": 200_000_000}, "minLength 200,000,000"),
+    "minItems 1e7": ({"type": "array", "minItems": 10_000_000}, "minItems 10,000,000"),
+    "minProperties 1e7": ({"type": "object", "minProperties": 10_000_000}, "minProperties 10,000,000"),
+    "multipleOf 1e-308": ({"type": "number", "multipleOf": 1e-308, "minimum": 1e308}, "cannot generate"),
+    "nested minItems 300x300x300": (NESTED_300, "over 10,000 values"),
+}
+
+
+@pytest.mark.parametrize("case", list(DEMANDS))
+@pytest.mark.parametrize("shape", [structured, tool_call])
+def test_a_schema_demanding_too_much_is_400_with_the_reason(url: str, case: str, shape) -> None:
+    schema, reason = DEMANDS[case]
+    if shape is tool_call:
+        schema = {"type": "object", "properties": {"x": schema}, "required": ["x"]}
+    response, elapsed = post(url, CHAT, shape(schema))
+    assert_refused(response, elapsed)
+    assert reason in response.json()["error"]["message"], response.json()
+
+
+def test_health_answers_while_the_heaviest_schema_is_worked_on(url: str) -> None:
+    body = structured(NESTED_300)
+    worst = [0.0]
+
+    def heavy() -> None:
+        for _ in range(20):
+            post(url, CHAT, body + b" " * _)  # a new body each time: nothing is answered from memory
+
+    def probe() -> None:
+        deadline = time.monotonic() + 3
+        with httpx.Client(base_url=url, timeout=5) as client:
+            while time.monotonic() < deadline:
+                started = time.perf_counter()
+                assert client.get("/health").status_code == 200
+                worst[0] = max(worst[0], time.perf_counter() - started)
+
+    load = threading.Thread(target=heavy)
+    load.start()
+    probe()
+    load.join()
+    assert worst[0] < 0.1, worst[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"max_tokens": 40_000}, "max_tokens is too large: 40000"),
+        ({"max_completion_tokens": 40_000}, "max_tokens is too large: 40000"),
+        ({"messages": [{"role": "user", "content": "word " * 140_000}]}, "maximum context length is 131072"),
+    ],
+)
+def test_past_the_models_ceilings_is_400(url: str, body: dict, message: str) -> None:
+    response, elapsed = post(url, CHAT, orjson.dumps({"model": "mock-chat", "messages": HELLO, **body}))
+    assert_refused(response, elapsed)
+    assert message in response.json()["error"]["message"]

@@ -32,7 +32,7 @@ from mock_server.app import create_app
 from mock_server.profile import load_profile
 from mock_server.server import running_mock
 
-TOKEN = "sk-SECRET-servecheck-4c7f9a2e1b8d"
+TOKEN = "sk-SECRET-Vq4c7f9a2e1b8dK3wz"  # random-looking, as real tokens are: any 8-character piece is masked
 CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
 TARGET_VARS = ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")
 pytestmark = pytest.mark.timeout(90)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 import orjson
 
 from harness.tokens import decode, encode
+from harness.wire.limits import MAX_DEPTH, MAX_LINE_BYTES, depth_over, mib
 from mock_server.textgen import MAX_OUTPUT_TOKENS, text_ids
 
 MAX_PROMPT_TOKENS = 30_000  # the re-tokenized corpus is a little shorter than the mock's 32768 ids
@@ -94,23 +96,36 @@ def family_of(body: dict[str, Any]) -> str | None:
 
 
 @cache
+def _lines(path: str) -> Iterator[bytes]:
+    """The file's lines, each read at most one byte past MAX_LINE_BYTES (a longer one is refused, never
+    held whole)."""
+    try:
+        with Path(path).open("rb") as file:
+            while line := file.readline(MAX_LINE_BYTES + 1):
+                yield line
+    except OSError as exc:
+        raise ValueError(f"--prompts {path}: cannot read: {exc.strerror}") from None
+
+
 def load_requests(path: str) -> dict[str, list[dict[str, Any]]]:
     """The request bodies of a JSONL file, by family ("chat", "completions", "embeddings").
 
     Read once per process; raises ValueError naming the file and line of the first bad one.
     """
     by_family: dict[str, list[dict[str, Any]]] = {}
-    try:
-        lines = Path(path).read_bytes().splitlines()
-    except OSError as exc:
-        raise ValueError(f"--prompts {path}: cannot read: {exc.strerror}") from None
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(_lines(path), 1):
         if not line.strip():
             continue
+        if len(line) > MAX_LINE_BYTES:
+            raise ValueError(
+                f"--prompts {path}:{number}: a line over {mib(MAX_LINE_BYTES)} (no request is that big)"
+            )
         try:
             body = orjson.loads(line)
         except orjson.JSONDecodeError:
             raise ValueError(f"--prompts {path}:{number}: not JSON") from None
+        if depth_over(body):  # it could not even be sent: the JSON encoder refuses such depth
+            raise ValueError(f"--prompts {path}:{number}: nested deeper than {MAX_DEPTH} levels")
         family = family_of(body) if isinstance(body, dict) else None
         if family is None:
             raise ValueError(f"--prompts {path}:{number}: a request body needs messages, prompt or input")

@@ -14,9 +14,18 @@ from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
 LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
+MAX_CDF_POINTS = 500  # per curve: what the eye resolves, and a report stays small whatever the run
+
+
 def _cdf_points(values: list[float]) -> tuple[list[float], list[float]]:
     values = sorted(values)
-    return values, [(i + 1) / len(values) for i in range(len(values))]
+    n = len(values)
+    ranks = (
+        range(n)
+        if n <= MAX_CDF_POINTS
+        else sorted({round(i * (n - 1) / (MAX_CDF_POINTS - 1)) for i in range(MAX_CDF_POINTS)})
+    )
+    return [values[i] for i in ranks], [(i + 1) / n for i in ranks]
 
 
 def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: str) -> go.Figure | None:
@@ -30,7 +39,8 @@ def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: st
     if by_scenario:  # one curve per scenario: a mix's scenarios have distributions of their own
         for scenario, values in sorted(by_scenario.items()):
             x, y = _cdf_points(values)
-            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line_shape="hv", name=f"{scenario} ({len(x)})"))
+            name = f"{scenario} ({len(values):,})"
+            fig.add_trace(go.Scatter(x=x, y=y, mode="lines", line_shape="hv", name=name))
         source = "samples.jsonl"
     else:
         stats = load.get("metrics", {}).get(metric)

@@ -5,7 +5,7 @@ Lines appended and flushed as a run goes, and both read back tolerantly (a kille
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,16 +73,31 @@ def read_json(path: Path, strict: bool = True) -> dict[str, Any] | None:
     return data
 
 
+MAX_JSONL_LINE = 2**20  # a longer line is no line servecheck wrote: skipped, never held whole
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Whole JSON object lines of `path`, read as a stream (a killed writer can leave a torn last line,
+    and a file may be gigabytes: it is skipped, and never read whole)."""
+    try:
+        file = path.open("rb")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RunDirError(f"{path} cannot be read ({exc.strerror})") from None
+    with file:
+        while line := file.readline(MAX_JSONL_LINE + 1):
+            if len(line) > MAX_JSONL_LINE:
+                while line and not line.endswith(b"\n"):  # the rest of the overlong line
+                    line = file.readline(MAX_JSONL_LINE + 1)
+                continue
+            try:
+                row = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(row, dict):
+                yield row
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Whole JSON object lines of `path` (a killed writer can leave a torn last line: it is skipped)."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_bytes().splitlines():
-        try:
-            row = orjson.loads(line)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-    return rows
+    return list(iter_jsonl(path))

@@ -5,6 +5,8 @@ process was killed before writing them, what its JSONL files kept
 from __future__ import annotations
 
 import math
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 from harness.paths import RUN_SCHEMAS_DIR
 from harness.runs import layout
-from harness.runs.files import RunDirError, read_json, read_jsonl
+from harness.runs.files import RunDirError, iter_jsonl, read_json, read_jsonl
 from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE, judge_load, totals_of, verdict_of
 from harness.schemas.registry import SchemaRegistry
@@ -96,31 +98,69 @@ def summary(values: list[float]) -> dict[str, float]:
     return out
 
 
+@dataclass
+class Samples:
+    """samples.jsonl read as a stream: exact counts, and a seeded uniform sample of at most KEPT rows
+    (what plots and tests read), so a report on gigabytes of samples holds megabytes."""
+
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    total: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    output_tokens: int = 0
+    last_t: float = 0.0
+
+    KEPT = 20_000
+
+    def add(self, row: dict[str, Any], rng: random.Random) -> None:
+        self.total += 1
+        error = row.get("error")
+        if error:
+            self.errors[str(error)] = self.errors.get(str(error), 0) + 1
+        elif isinstance(row.get("completion_tokens"), int):
+            self.output_tokens += row["completion_tokens"]
+        if isinstance(row.get("t"), int | float):
+            self.last_t = max(self.last_t, row["t"])
+        if len(self.kept) < self.KEPT:  # reservoir sampling (Algorithm R)
+            self.kept.append(row)
+        elif (slot := rng.randrange(self.total)) < self.KEPT:
+            self.kept[slot] = row
+
+    @property
+    def sampled(self) -> bool:
+        return self.total > len(self.kept)
+
+
+def read_samples(paths: Iterable[Path]) -> Samples:
+    samples, rng = Samples(), random.Random(0)
+    for path in paths:
+        for row in iter_jsonl(path):
+            samples.add(row, rng)
+    return samples
+
+
 def load_from_jsonl(
-    live: list[dict[str, Any]], samples: list[dict[str, Any]], max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    live: list[dict[str, Any]], samples: Samples, max_error_rate: float = DEFAULT_MAX_ERROR_RATE
 ) -> dict[str, Any]:
-    """load.json's main figures rebuilt from samples.jsonl (and the time span of live.jsonl)."""
-    times = [row.get("t") for row in (*live, *samples)]
-    span = max([t for t in times if isinstance(t, int | float)] + [1e-9])
-    errors: dict[str, int] = {}
-    for sample in samples:
-        if sample.get("error"):
-            errors[str(sample["error"])] = errors.get(str(sample["error"]), 0) + 1
-    ok = [s for s in samples if not s.get("error")]
+    """load.json's main figures rebuilt from samples.jsonl (and the time span of live.jsonl): counts
+    exact, percentiles from the kept sample."""
+    times = [row.get("t") for row in live]
+    span = max([t for t in times if isinstance(t, int | float)] + [samples.last_t, 1e-9])
+    errors = samples.errors
+    ok = [s for s in samples.kept if not s.get("error")]
     metrics = {
         name: summary([s[name] for s in ok if isinstance(s.get(name), int | float)]) for name in SAMPLED
     }
-    output_tokens = sum(s.get("completion_tokens") or 0 for s in ok)
+    successful = samples.total - sum(errors.values())
     load: dict[str, Any] = {
         "partial": True,
         "stop_reason": "killed",
         "elapsed_s": span,
-        "requests": len(samples),
-        "successful": len(ok),
+        "requests": samples.total,
+        "successful": successful,
         "errors": sum(errors.values()),
-        "error_rate": sum(errors.values()) / len(samples) if samples else None,
-        "rps": len(ok) / span,
-        "output_tokens_per_s": output_tokens / span,
+        "error_rate": sum(errors.values()) / samples.total if samples.total else None,
+        "rps": successful / span,
+        "output_tokens_per_s": samples.output_tokens / span,
         "metrics": {k: v for k, v in metrics.items() if v["count"]},
         "errors_by_kind": errors,
         "series": [],
@@ -140,7 +180,7 @@ def read_run(run_dir: Path) -> RunData:
     meta = read_json(run_dir / layout.RUN)
     contract = read_json(run_dir / layout.CONTRACT)
     load = read_json(run_dir / layout.LOAD)
-    samples = [row for path in sorted(run_dir.glob(layout.SAMPLES_GLOB)) for row in read_jsonl(path)]
+    samples = read_samples(sorted(run_dir.glob(layout.SAMPLES_GLOB)))
     live = read_jsonl(run_dir / layout.LIVE)
     notes = []
     for kind, document in (("run", meta), ("contract", contract), ("load", load)):
@@ -150,14 +190,18 @@ def read_run(run_dir: Path) -> RunData:
         contract = contract_from_findings(findings, run_dir / layout.FINDINGS)
         if contract.get("stop_reason") == "killed":
             notes.append("contract.json is missing (the run was killed): families from findings.jsonl")
-    if load is None and (live or samples):
+    if load is None and (live or samples.total):
         flags = (meta or {}).get("flags") or {}
         load = load_from_jsonl(live, samples, flags.get("max_error_rate", DEFAULT_MAX_ERROR_RATE))
         notes.append("load.json is missing (the run was killed): figures from samples.jsonl and live.jsonl")
+        if samples.sampled:
+            notes.append(
+                f"percentiles from {len(samples.kept):,} of {samples.total:,} samples, chosen at random"
+            )
     if contract is None and load is None:
         raise RunDirError(f"{run_dir} holds no contract.json, load.json or JSONL results")
     for name, result in (("contract", contract), ("load", load)):
         if result and result.get("partial") and result.get("stop_reason") != "killed":
             why = result.get("signal") or result.get("stop_reason") or "stopped early"
             notes.append(f"the {name} run stopped early ({why}): results cover what ran until then")
-    return RunData(run_dir, meta, contract, load, samples, live, notes)
+    return RunData(run_dir, meta, contract, load, samples.kept, live, notes)

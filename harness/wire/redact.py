@@ -37,7 +37,9 @@ def keep_secret(secret: str | None) -> None:
 
 
 def keep_token_variables(*names: str) -> None:
-    """The values of the well-known token variables (and of `names`), when set, are secrets."""
+    """The secrets of a command starting now: the values of the well-known token variables (and of
+    `names`) when set, and none kept by an earlier command run in this process."""
+    _KEPT.clear()
     for name in (*TOKEN_VARIABLES, *names):
         keep_secret(os.environ.get(name))
 

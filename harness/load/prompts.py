@@ -95,7 +95,6 @@ def family_of(body: dict[str, Any]) -> str | None:
     return None
 
 
-@cache
 def _lines(path: str) -> Iterator[bytes]:
     """The file's lines, each read at most one byte past MAX_LINE_BYTES (a longer one is refused, never
     held whole)."""
@@ -107,6 +106,7 @@ def _lines(path: str) -> Iterator[bytes]:
         raise ValueError(f"--prompts {path}: cannot read: {exc.strerror}") from None
 
 
+@cache
 def load_requests(path: str) -> dict[str, list[dict[str, Any]]]:
     """The request bodies of a JSONL file, by family ("chat", "completions", "embeddings").
 

@@ -225,3 +225,32 @@ def test_a_signal_swallowed_by_a_gc_callback_is_raised_at_the_next_safe_point() 
         with pytest.raises(Terminated):
             check_stop()
         check_stop()  # raised once: nothing pending any more
+
+
+@pytest.mark.parametrize("defects", [(), ("usage_mismatch",)])
+def test_a_stop_while_a_family_is_judged_never_reads_as_passed(defects: tuple[str, ...]) -> None:
+    """The signal lands after the first answer is judged: what was found so far is kept, and the run
+    says partial (nothing failed yet) or failed, never passed; the family likewise."""
+    from harness.contract.config import ContractConfig
+    from harness.contract.engine import ContractEngine
+    from harness.contract.events import ExchangeJudged, Handler
+    from harness.contract.target import connect
+    from harness.interrupt import Terminated
+    from mock_server.server import running_mock
+
+    class StopAfterFirstJudged(Handler):
+        def handle(self, event: object) -> None:
+            if isinstance(event, ExchangeJudged):
+                raise Terminated()
+
+    with running_mock(defects=list(defects)) as root:
+        config = ContractConfig(base_url=root + "/v1", model="mock-chat", families=["chat"], examples=4)
+        with connect(config) as (target, client, _):
+            result = ContractEngine(config, target, client).run([StopAfterFirstJudged()])
+    chat = result.families["chat"]
+    assert result.partial and result.signal == "SIGTERM"
+    if defects:
+        assert result.verdict == "failed" and chat.status == "failed" and chat.failures
+    else:
+        assert result.verdict == "partial" and chat.status == "partial"
+    assert result.to_dict()["verdict"] == result.verdict

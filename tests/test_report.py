@@ -5,13 +5,16 @@ headless Chromium to see the plots render."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 
+import orjson
 import plotly.graph_objects as go
 import pytest
 from markupsafe import Markup
@@ -22,9 +25,11 @@ from harness.cli import app
 from harness.render.html import Section, plot_div, render_page
 from harness.report import plots
 from harness.report.html_report import render_html
-from harness.runs.read import RunData
+from harness.runs.files import MAX_JSONL_LINE
+from harness.runs.read import RunData, Samples
 from mock_server.server import running_mock
 
+CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
 CLEAN = {name: "" for name in ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")}
 PLOTS = ("plot-latency-cdf", "plot-ttft-cdf", "plot-over-time", "plot-errors", "plot-sweep")
 HOSTILE = "<script>alert('pwned')</script>"
@@ -238,3 +243,63 @@ def test_render_page_is_the_shared_self_contained_page() -> None:
     assert html.count(str(Markup.escape(HOSTILE))) == 3  # <title>, <h1> and the subtitle, all escaped
     assert '<section id="drift-b">' in html and "<h2>Drift &lt;b&gt;</h2>" in html and "<p>ok</p>" in html
     assert 'data-plot="plot-x"' in html and "PARTIAL: killed" in html
+
+
+def test_a_huge_samples_file_is_streamed_and_sampled(load_run: Path, tmp_path: Path) -> None:
+    """300,000 samples (and one line too long to be one servecheck wrote): counts exact, plots from a
+    sample, a report no bigger than one of a few hundred samples (plotly aside, the same size)."""
+    run = copy_run(load_run, tmp_path / "run")
+    (run / "load.json").unlink()
+    assert invoke("report", str(run))[0] == 0
+    small = len((run / "report.html").read_bytes())
+    rows = [
+        {"t": i / 1000, "scenario": "chat", "latency_ms": 10 + i % 97, "ttft_ms": 5 + i % 13,
+         "completion_tokens": 8, "error": "http_500" if i % 10 == 0 else None}
+        for i in range(300_000)
+    ]  # fmt: skip
+    with (run / "samples.jsonl").open("wb") as f:
+        f.write(b'{"t": 1, "pad": "' + b"x" * (3 * MAX_JSONL_LINE) + b'"}\n')
+        f.writelines(orjson.dumps(row) + b"\n" for row in rows)
+    env = {**os.environ, **CLEAN}
+    done = subprocess.run([*CLI, "report", str(run)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    html = (run / "report.html").read_text()
+    assert len(html.encode()) < small + 200_000, (len(html.encode()), small)
+    assert "300,000 requests" in html or "300000 requests" in html
+    assert f"percentiles from {Samples.KEPT:,} of 300,000 samples" in html
+
+
+BAD_SHAPES = {
+    "run.json target is a number": ("run.json", lambda d: {**d, "target": 7}),
+    "contract.json totals lack counts": ("contract.json", lambda d: {**d, "totals": {}}),
+    "contract.json baseline is empty": ("contract.json", lambda d: {**d, "baseline": {}}),
+    "contract.json is a list": ("contract.json", lambda d: [d]),
+    "load.json error budget is empty": ("load.json", lambda d: {**d, "error_budget": {}}),
+    "load.json series rows lack t": ("load.json", lambda d: {**d, "series": [{}]}),
+    "load.json SLO rows lack passed": ("load.json", lambda d: {**d, "slo": [{"a": "b"}]}),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SHAPES))
+def test_results_of_the_wrong_shape_are_one_line_exit_2(
+    case: str, contract_run: Path, load_run: Path, tmp_path: Path
+) -> None:
+    name, spoil = BAD_SHAPES[case]
+    source = load_run if name == "load.json" else contract_run
+    run = copy_run(source, tmp_path / "run")
+    (run / name).write_text(json.dumps(spoil(json.loads((run / name).read_text()))))
+    for command in (
+        ["report", str(run)],
+        ["report", str(run), "--format", "md"],
+        ["diff", str(source), str(run)],
+    ):
+        code, output = invoke(*command)
+        assert code == 2 and output.count("\n") == 1 and ": error: " in output, (command, output)
+
+
+def test_a_folder_where_a_result_file_belongs_is_one_line_exit_2(contract_run: Path, tmp_path: Path) -> None:
+    run = copy_run(contract_run, tmp_path / "run")
+    (run / "contract.json").unlink()
+    (run / "contract.json").mkdir()
+    code, output = invoke("report", str(run))
+    assert code == 2 and output.count("\n") == 1 and "contract.json" in output, output

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from harness.checks import CATALOGUE, run_checks
+from harness.checks import CATALOGUE, CheckOutcome, run_checks
 from harness.checks.auth import WITHOUT_VALID_TOKEN
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
@@ -268,24 +268,32 @@ class ContractEngine:
                 emit(self.handlers, ExchangeJudged(fam.family, ex, ()))
                 continue
             outcomes = run_checks(ex)
-            emit(self.handlers, ExchangeJudged(fam.family, ex, tuple(outcomes)))
-            for outcome in outcomes:
-                tally = fam.tally(outcome.check)
-                if outcome.status == "passed":
-                    tally.passed += 1
-                    continue
-                enforced_here = enforced(CATALOGUE[outcome.check].level, self.config.level)
-                if enforced_here:
-                    tally.failed += 1
-                else:
-                    tally.warned += 1
-                key = signature(fam.family, outcome.check, ex, outcome.message, outcome.path)
-                if key in groups:
-                    groups[key].count += 1
-                else:
-                    groups[key] = Group(
-                        outcome.check, part, (ex, outcome.message, outcome.path), enforced_here
-                    )
+            self._count(fam, part, ex, outcomes, groups)
+            emit(self.handlers, ExchangeJudged(fam.family, ex, tuple(outcomes)))  # once it counts
+
+    def _count(
+        self,
+        fam: FamilyResult,
+        part: Part,
+        ex: Exchange,
+        outcomes: list[CheckOutcome],
+        groups: dict[str, Group],
+    ) -> None:
+        for outcome in outcomes:
+            tally = fam.tally(outcome.check)
+            if outcome.status == "passed":
+                tally.passed += 1
+                continue
+            enforced_here = enforced(CATALOGUE[outcome.check].level, self.config.level)
+            if enforced_here:
+                tally.failed += 1
+            else:
+                tally.warned += 1
+            key = signature(fam.family, outcome.check, ex, outcome.message, outcome.path)
+            if key in groups:
+                groups[key].count += 1
+            else:
+                groups[key] = Group(outcome.check, part, (ex, outcome.message, outcome.path), enforced_here)
 
     def _record(self, fam: FamilyResult, groups: dict[str, Group], minimize: bool) -> None:
         try:

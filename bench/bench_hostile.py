@@ -12,47 +12,23 @@ same commands against the plain mock give the baseline, side by side in one run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
 import sys
-import threading
-import time
 
-import psutil
-
+from bench.peak_rss import measured
 from harness.load.runner import LOOPBACK_ONLY_ENV
 from mock_server.faults import running_faulty
 from mock_server.server import running_mock
 
 CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
 FAULTS = ("gzip_bomb", "long_line", "million_events")
-POLL_S = 0.02
 
 
 def measure(args: list[str]) -> tuple[int, float, float]:
     """(exit code, peak RSS in MB of the command and its children, wall time in s)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL")}
-    env[LOOPBACK_ONLY_ENV] = "1"
-    started = time.monotonic()
-    proc = subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    watched, peak, stop = psutil.Process(proc.pid), 0, threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.wait(POLL_S):
-            total = 0
-            for p in [watched, *watched.children(recursive=True)]:
-                with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-            peak = max(peak, total)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    code = proc.wait()
-    stop.set()
-    sampler.join()
-    return code, peak / 2**20, time.monotonic() - started
+    done, rss, wall = measured([*CLI, *args], {**env, LOOPBACK_ONLY_ENV: "1"})
+    return done.returncode, rss, wall
 
 
 def runs(root: str, timeout: float, duration: int, family: str) -> list[tuple[str, list[str]]]:

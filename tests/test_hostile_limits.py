@@ -6,20 +6,18 @@ as any 8-character piece, in anything the command writes.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
-import psutil
 import pytest
 from test_load_run import load_env
 
+from bench import peak_rss
 from harness.wire.limits import MAX_CONTAINERS, MAX_DEPTH, MAX_EVENTS
 from harness.wire.redact import FRAGMENT
 from mock_server.faults import running_faulty
@@ -32,7 +30,6 @@ TIMEOUT_S = 2.0  # --timeout of every run
 # The harness's own work on top of the endpoint's time: start-up, imports, judging, writing reports.
 OVERHEAD_S = 25.0
 CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
-POLL_S = 0.02
 # fault -> (family, the check that must fail, a fragment of its message)
 CONTRACT = {
     "trickle_headers": ("chat", "transport.status", f"after the {TIMEOUT_S:g}s deadline"),
@@ -59,7 +56,14 @@ LOAD_RUNS = {
         "trickle_headers": ("timeout", "timeout"),  # cut mid-headers by the whole-request deadline
         "echo_split": (None, ""),  # a valid stream: its echo is masked, nothing fails
     },
+    "bodies": {  # asked as plain chat (--scenario chat)
+        "gzip_bomb": ("contract", "Content-Encoding gzip, gzip was not asked for"),
+        "many_choices": ("contract", "over 500,000 JSON objects"),
+        "deep_body": ("contract", f"nested deeper than {MAX_DEPTH} levels"),
+        "echo_escaped": (None, ""),
+    },
 }
+SCENARIO = {"bodies": "chat"}
 
 
 def pieces(secret: str) -> set[bytes]:
@@ -80,40 +84,9 @@ def assert_no_canary(*outputs: str, dirs: tuple[Path, ...]) -> None:
         assert not leaked, f"{where} holds the token ({leaked[:2]})"
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
-
-
 def measured(args: list[str], timeout: float = 110) -> tuple[subprocess.CompletedProcess[str], float, float]:
-    """(the finished command, the peak RSS of it and its children (Locust) together in MB, sampled
-    every POLL_S, and its wall time in s). Sampled: after fork and exec, ru_maxrss still reports the
-    forking pytest worker's size."""
-    started = time.monotonic()
-    env = load_env(OPENAI_API_KEY=CANARY)
-    proc = subprocess.Popen([*CLI, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
-    watched = psutil.Process(proc.pid)
-    stop = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not stop.wait(POLL_S):
-            peak = max(peak, _tree_rss(watched))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    finally:
-        stop.set()
-        sampler.join()
-        proc.kill()
-    done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-    return done, peak / 2**20, time.monotonic() - started
+    """(the finished command, its peak RSS in MB with its children (Locust), its wall time in s)."""
+    return peak_rss.measured([*CLI, *args], load_env(OPENAI_API_KEY=CANARY), timeout)
 
 
 def shown(*args: str) -> str:
@@ -160,6 +133,7 @@ def test_load_stays_bounded_and_counts_each_limit_as_an_error_kind(run: str, tmp
     with running_faulty(list(expected), share=0.5, token=CANARY) as root:
         done, rss_mb, wall = measured(
             ["load", "--base-url", root + "/v1", "--users", "3", "--duration", "4s",
+             "--scenario", SCENARIO.get(run, "chat-stream"),
              "--timeout", str(TIMEOUT_S), "--out", str(out), "--input-tokens", "16", "--output-tokens", "8"],
         )  # fmt: skip
     output = done.stdout + done.stderr

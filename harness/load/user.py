@@ -36,7 +36,7 @@ from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.validate import violation
-from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, mib
+from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, bounded_json, mib
 from harness.wire.redact import keep_secret, safe_url
 
 # What a body read can raise when the connection breaks: a cut body surfaces as the parser's
@@ -112,7 +112,9 @@ class LLMUser(FastHttpUser):
             settings.embedding_model if PAYLOADS[self.family].model == "embedding" else settings.model
         )
         self.path = path_for(self.family, settings.api, self.model)
-        self.headers = {"Content-Type": "application/json"}
+        # identity: Locust asks for gzip by default, but timing is measured on the bytes as they come,
+        # and a compressed answer is never inflated here (so no bomb can be either)
+        self.headers = {"Content-Type": "application/json", "Accept-Encoding": "identity"}
         token = os.environ.get(settings.token_env)
         if token:
             keep_secret(token)
@@ -225,6 +227,10 @@ class LLMUser(FastHttpUser):
             location = safe_url(resp.headers.get("location") or "nowhere")
             rec.error, rec.detail = "redirect", f"HTTP {status} to {location[:200]} (not followed)"
             return 0
+        encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+        if encoding != "identity" and status < 400:  # not read: the connection is dropped
+            rec.error, rec.detail = "contract", f"Content-Encoding {encoding[:40]} was not asked for"
+            return 0
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # not read: the connection is dropped
             too_large = "too_large", f"Content-Length {declared} is {_OVER_LIMIT}"
@@ -252,10 +258,10 @@ class LLMUser(FastHttpUser):
         if len(payload) > MAX_BODY_BYTES:
             rec.error, rec.detail = "too_large", f"response body {_OVER_LIMIT}"
             return len(payload)
-        try:
-            obj = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            rec.error, rec.detail = "contract", "response body is not JSON"
+        obj, problem = bounded_json(payload)  # within the JSON limits: a hostile body costs bounded memory
+        if problem:
+            limited = problem.startswith(LIMIT)
+            rec.error, rec.detail = "contract", problem if limited else "response body is not JSON"
             return len(payload)
         output, usage = body_output(obj)
         rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(

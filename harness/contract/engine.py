@@ -8,11 +8,12 @@ within its own budget.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hypothesis import strategies as st
 
@@ -34,7 +35,7 @@ from harness.contract.events import (
 )
 from harness.contract.groups import signature
 from harness.contract.results import ContractResult, Failure, FamilyResult, Unsupported
-from harness.contract.shapes import observe_exchange
+from harness.contract.shapes import Shapes, merge_shapes, observe_exchange
 from harness.contract.target import Target
 from harness.families import MODEL_FLAGS, model_role, path_for
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
@@ -45,7 +46,7 @@ from harness.targets import ConfigError
 from harness.wire.client import BudgetExhausted, TargetClient
 from harness.wire.curl import curl_command
 from harness.wire.envelopes import declined_feature, envelope_message
-from harness.wire.exchange import REFUSED, Exchange, Request
+from harness.wire.exchange import REFUSED, Exchange, Request, Response
 
 EXCERPT_BYTES = 2000
 SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
@@ -68,7 +69,19 @@ def _spread(mutations: list[st.SearchStrategy[Case]], n: int) -> list[Part]:
 
 
 Found = tuple[Exchange, str, str]  # the failing exchange, the check's message, the JSON path
-Sent = tuple[Part, Exchange]
+
+
+@dataclass
+class Sent:
+    """An exchange judged as soon as it came back (on the worker that sent it), then kept light: its
+    response cut to what a failure record quotes, so a family of hostile answers (10 MB streams of
+    100,000 events) is not held whole until the last one arrives. Counted later, in case order."""
+
+    part: Part
+    exchange: Exchange  # light: the response's body cut to an excerpt, no events
+    shapes: Shapes  # the shapes its answer had
+    outcomes: tuple[CheckOutcome, ...]  # empty when the target declined an optional feature
+    declined: str | None  # that feature
 
 
 @dataclass
@@ -95,6 +108,7 @@ class ContractEngine:
         self.client = client
         self.known = known  # signatures of the --baseline's failure groups
         self.handlers: Sequence[Handler] = ()
+        self._stopping = threading.Event()  # a signal stopped the run: answers from now on are not counted
 
     def run(self, handlers: Sequence[Handler] = ()) -> ContractResult:
         """Run every family, telling `handlers` as it goes; also when cut short (budget, a signal).
@@ -149,7 +163,7 @@ class ContractEngine:
         if parts is None:
             return auth_verified
         sent, stopped = self._send_all(fam.family, parts)
-        exchanges = [ex for _, ex in sent]
+        exchanges = [s.exchange for s in sent]
         fam.requests = len(exchanges)
         if stopped is not None:
             self._judge(fam, sent, minimize=False)  # what came back before the stop still counts
@@ -208,6 +222,17 @@ class ContractEngine:
         note = auth if auth in WITHOUT_VALID_TOKEN else case.note
         return Exchange(case.family, request, response, expect, self.target.api, note)
 
+    def _sent(self, part: Part, case: Case, index: int, auth: str, answered: list[bool]) -> Sent:
+        """Send one case and judge what came back (checks are pure: any thread may run them).
+        `answered[index]` says the answer came back before the run was told to stop."""
+        ex = self._exchange(case, index, auth)
+        answered[index] = not self._stopping.is_set()
+        declined = self._declined_feature(ex)
+        outcomes = () if declined else tuple(run_checks(ex))
+        return Sent(
+            part, _light(ex, keep_json=declined is not None), observe_exchange(ex), outcomes, declined
+        )
+
     def _send_all(self, family: str, parts: list[Part]) -> tuple[list[Sent], BaseException | None]:
         """The exchanges in case order, and what stopped sending early (budget, Ctrl-C), if anything."""
         jobs = [
@@ -217,12 +242,16 @@ class ContractEngine:
             for auth in part.auth_modes
         ]
         sent: list[Sent] = []
+        answered = [False] * len(jobs)
         emit(self.handlers, FamilyStarted(family, len(jobs)))
         with ThreadPoolExecutor(max_workers=self.config.concurrency) as pool:
-            futures = [pool.submit(self._exchange, case, i, auth) for i, (_, case, auth) in enumerate(jobs)]
+            futures = [
+                pool.submit(self._sent, part, case, i, auth, answered)
+                for i, (part, case, auth) in enumerate(jobs)
+            ]
             try:
-                for (part, _, _), future in zip(jobs, futures, strict=True):
-                    sent.append((part, future.result()))
+                for future in futures:
+                    sent.append(future.result())
                     emit(self.handlers, RequestSent(family, len(sent), len(jobs)))
                     check_stop()
             except (BudgetExhausted, KeyboardInterrupt) as stop:
@@ -230,7 +259,10 @@ class ContractEngine:
                     future.cancel()
                 if isinstance(stop, KeyboardInterrupt):
                     acknowledge()  # what came back is judged next: the stop is raised after that
+                    self._stopping.set()
                     self.client.abort()  # requests in flight end now, not at their deadline
+                    # answers that came back before the stop and are being judged still count
+                    sent += [f.result() for i, f in enumerate(futures) if i >= len(sent) and answered[i]]
                 return sent, stop
         return sent, None
 
@@ -261,22 +293,21 @@ class ContractEngine:
             self._record(fam, groups, minimize)
 
     def _judge_each(self, fam: FamilyResult, sent: list[Sent], groups: dict[str, Group]) -> None:
-        for part, ex in sent:
+        for one in sent:
             check_stop()
-            observe_exchange(ex, fam.shapes)
-            if self._declined(fam, ex):
-                emit(self.handlers, ExchangeJudged(fam.family, ex, ()))
-                continue
-            outcomes = run_checks(ex)
-            self._count(fam, part, ex, outcomes, groups)
-            emit(self.handlers, ExchangeJudged(fam.family, ex, tuple(outcomes)))  # once it counts
+            merge_shapes(one.shapes, fam.shapes)
+            if one.declined:
+                self._count_declined(fam, one.exchange, one.declined)
+            else:
+                self._count(fam, one.part, one.exchange, one.outcomes, groups)
+            emit(self.handlers, ExchangeJudged(fam.family, one.exchange, one.outcomes))  # once it counts
 
     def _count(
         self,
         fam: FamilyResult,
         part: Part,
         ex: Exchange,
-        outcomes: list[CheckOutcome],
+        outcomes: tuple[CheckOutcome, ...],
         groups: dict[str, Group],
     ) -> None:
         for outcome in outcomes:
@@ -322,13 +353,15 @@ class ContractEngine:
         fam.failures.append(failure)
         emit(self.handlers, FailureGroupFound(failure))
 
-    def _declined(self, fam: FamilyResult, ex: Exchange) -> bool:
-        """Whether `ex` is a clean refusal of an optional feature (counted as UNSUPPORTED, not judged)."""
+    def _declined_feature(self, ex: Exchange) -> str | None:
+        """The optional feature `ex` cleanly refused (counted as UNSUPPORTED, not judged), if any."""
         if ex.expect != "success" or ex.response.json is None:
-            return False
+            return None
         feature = declined_feature(ex.request.body, ex.response.status, ex.response.json, ex.api)
-        if feature is None or feature in self.config.require:
-            return False
+        return None if feature is None or feature in self.config.require else feature
+
+    @staticmethod
+    def _count_declined(fam: FamilyResult, ex: Exchange, feature: str) -> None:
         seen = fam.unsupported.get(feature)
         if seen:
             seen.count += 1
@@ -336,7 +369,6 @@ class ContractEngine:
             message = envelope_message(ex.response.json)
             request = {"method": ex.request.method, "path": ex.request.path, "body": ex.request.body}
             fam.unsupported[feature] = Unsupported(1, ex.response.status, message, request)
-        return True
 
     def _shrink(self, family: str, key: str, group: Group) -> Found | None:
         """The minimal request that still fails the same way, found by Hypothesis; None if it won't
@@ -393,3 +425,12 @@ class ContractEngine:
             status="failed" if group.enforced else "warning",
             known=group.enforced and key in self.known,
         )
+
+
+def _light(ex: Exchange, keep_json: bool) -> Exchange:
+    """`ex` with only what a failure record quotes of its response (an excerpt: one byte more shows it
+    was cut), and the parsed body of a declined feature's error envelope."""
+    r = ex.response
+    response = Response(r.status, r.headers, r.body[: EXCERPT_BYTES + 1], r.elapsed, error=r.error)
+    response.json = r.json if keep_json else None
+    return replace(ex, response=response, memo={})

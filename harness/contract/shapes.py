@@ -104,6 +104,27 @@ def observe_exchange(ex: Exchange, into: Shapes | None = None) -> Shapes:
     return out
 
 
+def merge_shapes(shapes: Shapes, into: Shapes) -> None:
+    """Add one answer's shape map to a family's (counts summed, types and values joined)."""
+    for path, seen in shapes.items():
+        entry = into.get(path)
+        if entry is None:
+            if len(into) < MAX_PATHS:
+                into[path] = {**seen, "types": list(seen["types"]), "values": _copy(seen["values"])}
+            continue
+        entry["count"] += seen["count"]
+        entry["types"] = sorted(set(entry["types"]) | set(seen["types"]))
+        if seen["values"] is None:
+            entry["values"] = None
+        else:
+            for value in seen["values"]:
+                _add_value(entry, value)
+
+
+def _copy(values: list[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
+
+
 def shapes_document(families: dict[str, Shapes]) -> dict[str, Shapes]:
     """shapes.json: per family, its shape map (paths sorted, so two runs diff line by line)."""
     return {family: dict(sorted(shapes.items())) for family, shapes in families.items() if shapes}

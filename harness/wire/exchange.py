@@ -16,7 +16,7 @@ REFUSED = (401, 403)  # the statuses that refuse a request for its token (missin
 _UNPARSED = object()
 
 
-@dataclass
+@dataclass(slots=True)  # a stream may hold 100,000 of them
 class SSEEvent:
     """One server-sent event: its `data` (multi-line data joined with "\\n") and the event name, if any."""
 

@@ -6,7 +6,7 @@ children's (Locust), is sampled every 20 ms; the fault server and the mock run i
 same commands against the plain mock give the baseline, side by side in one run.
 
     .venv/bin/python bench/bench_hostile.py              # the three faults and the baseline
-    .venv/bin/python bench/bench_hostile.py --timeout 5 --duration 5
+    .venv/bin/python bench/bench_hostile.py --timeout 5 --duration 5 --examples 10
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def measure(args: list[str]) -> tuple[int, float, float]:
     return done.returncode, rss, wall
 
 
-def runs(root: str, timeout: float, duration: int, family: str) -> list[tuple[str, list[str]]]:
+def runs(root: str, timeout: float, duration: int, family: str, examples: int) -> list[tuple[str, list[str]]]:
     base = ["--base-url", root + "/v1", "--timeout", str(timeout)]
     return [
         (
@@ -44,7 +44,7 @@ def runs(root: str, timeout: float, duration: int, family: str) -> list[tuple[st
                 "--families",
                 family,
                 "--examples",
-                "3",
+                str(examples),
                 "--out",
                 f"/tmp/bench-hostile/{family}-contract",
             ],
@@ -71,13 +71,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--timeout", type=float, default=5.0, help="--timeout of each run (s)")
     parser.add_argument("--duration", type=int, default=5, help="--duration of each load run (s)")
+    parser.add_argument("--examples", type=int, default=3, help="--examples of each contract run")
     args = parser.parse_args()
     print(f"{'target':<16} {'command':<9} {'exit':>4} {'peak RSS MB':>12} {'wall s':>7}")
     cases = [("plain mock", None), *((fault, fault) for fault in FAULTS)]
     for label, fault in cases:
         family = "stream" if fault in ("long_line", "million_events") else "chat"
         with running_faulty(fault) if fault else running_mock() as root:
-            for command, argv in runs(root, args.timeout, args.duration, family):
+            for command, argv in runs(root, args.timeout, args.duration, family, args.examples):
                 code, rss, wall = measure(argv)
                 print(f"{label:<16} {command:<9} {code:>4} {rss:>12.0f} {wall:>7.1f}", flush=True)
     return 0

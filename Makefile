@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/bench_mock.py
 	$(BIN)/python bench/bench_load.py
 	$(BIN)/python bench/bench_streams.py
+	$(BIN)/python bench/bench_hostile.py
 
 clean:
 	rm -rf $(VENV) servecheck-runs .pytest_cache .ruff_cache .hypothesis

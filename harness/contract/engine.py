@@ -108,6 +108,7 @@ class ContractEngine:
         self.client = client
         self.known = known  # signatures of the --baseline's failure groups
         self.handlers: Sequence[Handler] = ()
+        self._judging = threading.Lock()
         self._stopping = threading.Event()  # a signal stopped the run: answers from now on are not counted
 
     def run(self, handlers: Sequence[Handler] = ()) -> ContractResult:
@@ -227,11 +228,13 @@ class ContractEngine:
         `answered[index]` says the answer came back before the run was told to stop."""
         ex = self._exchange(case, index, auth)
         answered[index] = not self._stopping.is_set()
-        declined = self._declined_feature(ex)
-        outcomes = () if declined else tuple(run_checks(ex))
-        return Sent(
-            part, _light(ex, keep_json=declined is not None), observe_exchange(ex), outcomes, declined
-        )
+        # One answer judged at a time: judging is CPU under the GIL anyway, and what it builds (parsed
+        # events, reassembly) is then held for one answer, not for every answer in flight.
+        with self._judging:
+            declined = self._declined_feature(ex)
+            outcomes = () if declined else tuple(run_checks(ex))
+            shapes = observe_exchange(ex)
+        return Sent(part, _light(ex, keep_json=declined is not None), shapes, outcomes, declined)
 
     def _send_all(self, family: str, parts: list[Part]) -> tuple[list[Sent], BaseException | None]:
         """The exchanges in case order, and what stopped sending early (budget, Ctrl-C), if anything."""

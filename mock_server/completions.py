@@ -64,8 +64,9 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
         for j in range(n):
             ids, reason = text_answer(sub_seed(prompt_seed, j), lengths, limit, stops, defects)
             choices.append(Choice(p * n + j, ids, finish_reason(reason, defects), echo=echo))
-    prompt_tokens = input_tokens(prompts)
-    check_token_budget(model, max((input_tokens([p]) for p in prompts), default=0), limit, "max_tokens")
+    counts = [input_tokens([p]) for p in prompts]  # each prompt is a request of its own to the context
+    prompt_tokens = sum(counts)
+    check_token_budget(model, max(counts, default=0), limit, "max_tokens")
     return Answer(request_seed(repr(prompts).encode(), seed), model.name, choices, prompt_tokens)
 
 

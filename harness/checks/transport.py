@@ -5,7 +5,7 @@ from __future__ import annotations
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import describe_status, event_path, shorten
 from harness.wire.exchange import Exchange
-from harness.wire.limits import LIMIT, bounded_json
+from harness.wire.limits import LIMIT, NOT_JSON, bounded_json
 from harness.wire.streams import DONE
 
 
@@ -68,7 +68,9 @@ def body_parses(ex: Exchange) -> None:
             return  # the client parsed it
         _, problem = bounded_json(ex.response.body)
         if problem and not problem.startswith(LIMIT):
-            raise CheckFailed(f"expected a JSON body, got one that does not parse: {problem[10:]}")
+            raise CheckFailed(
+                f"expected a JSON body, got one that does not parse: {problem.removeprefix(NOT_JSON)}"
+            )
         return
     for i, event in enumerate(ex.response.events):
         if event.data == DONE:

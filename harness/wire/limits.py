@@ -22,6 +22,7 @@ MAX_DEPTH = 128  # nesting of one JSON document
 MAX_ERRORS = 1_000  # errors one check keeps of a response; the rest are counted
 
 LIMIT = "limit"  # how a response error about a limit starts ("limit: ...")
+NOT_JSON = "not JSON: "  # how bounded_json says the text does not parse
 
 
 def mib(n: int) -> str:
@@ -54,7 +55,7 @@ def bounded_json(data: bytes | str) -> tuple[Any, str | None]:
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        return None, f"not JSON: {exc}"
+        return None, f"{NOT_JSON}{exc}"
     if containers > MAX_DEPTH and depth_over(value):
         return None, f"{LIMIT}: JSON nested deeper than {MAX_DEPTH} levels, not judged"
     return value, None

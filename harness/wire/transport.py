@@ -49,7 +49,7 @@ class _Bounds:
         self.clock = _Clock()
         self.aborted = threading.Event()
 
-    def wait(self, timeout: float | None, end: float | None) -> float:
+    def wait(self, end: float | None) -> float:
         """The next slice of a socket wait; raises when the run stopped or the deadline passed."""
         if self.aborted.is_set():
             raise httpcore.ReadError("the run is stopping")
@@ -76,7 +76,7 @@ class _Stream(httpcore.NetworkStream):
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         end = None if timeout is None else time.monotonic() + timeout
         while True:
-            wait = self._bounds.wait(timeout, end)  # raises at the deadline or on abort()
+            wait = self._bounds.wait(end)  # raises at the deadline or on abort()
             try:
                 return self._inner.read(max_bytes, wait)
             except httpcore.ReadTimeout:

@@ -53,10 +53,22 @@ class Answer:
             "model": self.model,
         }
 
-    def usage(self, defects: frozenset[str]) -> dict[str, int]:
+    def usage(self, defects: frozenset[str], details: bool = False) -> dict[str, Any]:
+        """Token counts; `details` adds OpenAI's completion_tokens_details (reasoning tokens, which
+        completion_tokens include)."""
         completion = sum(choice.tokens for choice in self.choices)
         total = self.prompt_tokens + completion + (1 if "usage_mismatch" in defects else 0)
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": completion, "total_tokens": total}
+        usage: dict[str, Any] = {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": completion,
+            "total_tokens": total,
+        }
+        if details:
+            reasoning = sum(len(choice.reasoning or ()) for choice in self.choices)
+            if "reasoning_tokens_over" in defects:
+                reasoning = completion + 1
+            usage["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+        return usage
 
     @property
     def size(self) -> int:
@@ -81,6 +93,14 @@ def text_answer(
     if "length_ignored" in defects and limit is not None:
         length = max(length, min(limit + 1, MAX_OUTPUT_TOKENS))  # more than asked for
     return finish(text_ids(seed, length), limit, stops, defects)
+
+
+def output_lengths(lengths: tuple[int, int], limit: int | None, body: dict[str, Any]) -> tuple[int, int]:
+    """The range of natural answer lengths; vLLM's ignore_eos: no natural end, so the token cap cuts
+    the answer ("length"); with no cap, the longest answer."""
+    if not body.get("ignore_eos"):
+        return lengths
+    return (limit + 1 if limit else lengths[1],) * 2
 
 
 def choice_count(n: int | None, defects: frozenset[str]) -> int:

@@ -1,8 +1,10 @@
 """The mock's ASGI app: its routes, and the one path every API request takes through it.
 
-That path: bearer token (401) -> rate limit (429) -> injected fault -> body size (413) -> JSON (400)
--> schema validation (400, `param` names the field) -> model (404) -> answer, paced by the profile.
-Unexpected exceptions become a 500 envelope as a last resort; no input should ever reach it.
+Each route answers in a flavour (flavours.py: OpenAI, Databricks or vLLM): its error bodies, its
+reasoning, the request fields it takes beyond OpenAI's. The path: token (401) -> rate limit (429)
+-> injected fault -> body size (413) -> JSON (400) -> schema validation (400, `param` names the
+field) -> model (404) -> answer, paced by the profile. Unexpected exceptions become a 500 envelope as
+a last resort; no input should ever reach it.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from starlette.routing import Route
 
 from harness.families import PAYLOADS, PayloadFamily
 from harness.wire.limits import depth_over
-from mock_server import chat, completions, embeddings, limits, textgen
+from mock_server import chat, completions, embeddings, endpoints, limits, textgen
 from mock_server.auth import authorized
-from mock_server.errors import SERVER_ERROR, ApiError, invalid
-from mock_server.models import models_body
+from mock_server.errors import NO_ROUTE, SERVER_ERROR, ApiError, invalid
+from mock_server.flavours import ROUTE_FLAVOURS, Flavour, check_flavour, flavour_for
+from mock_server.models import model_body, models_body
 from mock_server.openapi import openapi_document
 from mock_server.profile import Profile
 from mock_server.state import Call, JsonReply, MockState
@@ -38,25 +41,51 @@ GREETING = [{"role": "user", "content": "Hello"}]
 
 
 def create_app(
-    profile: Profile | None = None, token: str | None = None, defects: Iterable[str] = ()
+    profile: Profile | None = None,
+    token: str | None = None,
+    defects: Iterable[str] = (),
+    flavour: str | None = None,
 ) -> Starlette:
-    """The mock as an ASGI app. `defects` add to the profile's; a `token` makes Bearer auth required."""
+    """The mock as an ASGI app. `defects` add to the profile's; a `token` makes auth required; a
+    `flavour` answers every route as that server does (None: each route as its own)."""
+    check_flavour(flavour)
     state = MockState(profile or Profile(), token, defects)
     textgen.prepare()
 
-    def api(handler: Handler, reads_body: bool = True) -> Callable[[Request], Any]:
+    def api(handler: Handler, prefix: str, reads_body: bool = True) -> Callable[[Request], Any]:
+        chosen = flavour_for(prefix, flavour)
+
         async def endpoint(request: Request) -> Response:
-            return await _serve(state, handler, request, reads_body)
+            return await _serve(state, chosen, handler, request, reads_body)
 
         return endpoint
 
+    def get(path: str, handler: Handler, prefix: str) -> Route:
+        return Route(path, api(handler, prefix, reads_body=False), methods=["GET"])
+
     routes = []  # the router tries them in order: the busiest first
     for prefix in ("/v1", "/serving-endpoints"):
-        routes += [Route(prefix + f.route, api(_answering(f)), methods=["POST"]) for f in PAYLOADS.values()]
-        routes.append(Route(f"{prefix}/models", api(_models, reads_body=False), methods=["GET"]))
-    routes.append(Route("/serving-endpoints/{name}/invocations", api(_invocations), methods=["POST"]))
-    routes.append(Route("/health", _health, methods=["GET"]))
-    document = orjson.dumps(openapi_document(state.profile, token_required=state.token is not None))
+        routes += [
+            Route(prefix + f.route, api(_answering(f), prefix), methods=["POST"]) for f in PAYLOADS.values()
+        ]
+        routes += [
+            get(f"{prefix}/models", _models, prefix),
+            get(f"{prefix}/models/{{model}}", _model, prefix),
+        ]
+    invocations = api(_invocations, "/serving-endpoints")
+    routes += [
+        Route("/serving-endpoints/{name}/invocations", invocations, methods=["POST"]),
+        Route("/serving-endpoints/{name}/served-models/{served}/invocations", invocations, methods=["POST"]),
+        get("/api/2.0/serving-endpoints", _endpoints, "/api/2.0"),
+        get("/api/2.0/serving-endpoints/{name}", _endpoint, "/api/2.0"),
+        Route("/health", _health, methods=["GET"]),
+    ]
+
+    def flavour_of(request: Request) -> Flavour:
+        prefix = next((p for p in ROUTE_FLAVOURS if request.url.path.startswith(p + "/")), "/v1")
+        return flavour_for(prefix, flavour)
+
+    document = orjson.dumps(openapi_document(state.profile, state.token is not None, flavour))
 
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
@@ -65,14 +94,18 @@ def create_app(
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        chosen = flavour_of(request)
         if exc.status_code == 405:
-            message = f"Method {request.method} is not allowed on {request.url.path}."
+            error = ApiError(405, f"Method {request.method} is not allowed on {request.url.path}.")
+        elif chosen.errors == "databricks":
+            error = ApiError(404, f"No API found for '{request.method} {request.url.path}'", code=NO_ROUTE)
         else:
-            message = f"No route {request.method} {request.url.path}."
-        return _error(state, ApiError(exc.status_code, message, headers=exc.headers))
+            error = ApiError(exc.status_code, f"No route {request.method} {request.url.path}.")
+        error.headers = exc.headers or {}
+        return _error(state, chosen, error)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        return _error(state, ApiError(500, SERVER_ERROR))
+        return _error(state, flavour_of(request), ApiError(500, SERVER_ERROR))
 
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
 
@@ -81,17 +114,19 @@ async def _health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
-async def _serve(state: MockState, handler: Handler, request: Request, reads_body: bool) -> Response:
+async def _serve(
+    state: MockState, flavour: Flavour, handler: Handler, request: Request, reads_body: bool
+) -> Response:
     try:
         if (
             state.token
             and not state.has("auth_open")
-            and not authorized(request.headers.get("authorization"), state.token)
+            and not authorized(request.headers.get("authorization"), state.token, flavour.basic_auth)
         ):
             raise ApiError(401, "Missing or invalid bearer token in the Authorization header.")
         if state.rate_limiter and (wait := state.rate_limiter.retry_after()) is not None:
             raise ApiError(429, "Rate limit reached; retry later.", headers={"Retry-After": str(wait)})
-        call = state.new_call()
+        call = state.new_call(flavour)
         if call.dice.error_status:
             raise _injected(call.dice.error_status)
         raw = await _read_body(request, state.profile.max_body_bytes) if reads_body else b"null"
@@ -107,10 +142,10 @@ async def _serve(state: MockState, handler: Handler, request: Request, reads_bod
             reply = handler(state, call, None, request.path_params)  # None: the generic stand-in request
         return await _deliver(state, call, reply)
     except ApiError as err:
-        return _error(state, err)
+        return _error(state, flavour, err)
     except Exception:
         log.exception("unexpected error serving %s %s", request.method, request.url.path)
-        return _error(state, ApiError(500, SERVER_ERROR))
+        return _error(state, flavour, ApiError(500, SERVER_ERROR))
 
 
 def _generates_from_schemas(body: Any) -> bool:
@@ -175,25 +210,42 @@ async def _deliver(state: MockState, call: Call, reply: JsonReply | Stream) -> R
         await asyncio.sleep(dice.slow_s)
     if isinstance(reply, Stream):
         return StreamingResponse(
-            send(reply, dice), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+            send(reply, dice),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", **call.headers},
         )
     if not dice.quiet and reply.tokens is not None:
         delay = dice.ttft_s() + reply.tokens * dice.itl_s()
         if delay > 0:
             await asyncio.sleep(delay)
     media_type = "text/plain" if state.has("wrong_content_type") else "application/json"
-    return Response(orjson.dumps(reply.body), media_type=media_type)
+    return Response(orjson.dumps(reply.body), media_type=media_type, headers=call.headers)
 
 
-def _error(state: MockState, err: ApiError) -> Response:
+def _error(state: MockState, flavour: Flavour, err: ApiError) -> Response:
     bare = state.has("error_envelope_bare") and err.status < 500
     return Response(
-        err.body(bare), status_code=err.status, media_type="application/json", headers=err.headers
+        err.body(bare, flavour.errors),
+        status_code=err.status,
+        media_type="application/json",
+        headers=err.headers,
     )
 
 
 def _models(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
     return JsonReply(models_body(state.profile))
+
+
+def _model(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
+    return JsonReply(model_body(state.model(params["model"])))
+
+
+def _endpoints(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
+    return JsonReply({"endpoints": [endpoints.record(m) for m in state.profile.models]})
+
+
+def _endpoint(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
+    return JsonReply(endpoints.record(state.model(params["name"], param=None)))
 
 
 # The module answering each payload family, and what it answers a request with no body.
@@ -210,7 +262,10 @@ def _answering(family: PayloadFamily) -> Handler:
 
     def handler(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
         body = state.validated(
-            family.request_schema, body, lambda: {"model": state.first_model(family.model), **empty}
+            family.request_schema,
+            body,
+            lambda: {"model": state.first_model(family.model), **empty},
+            call.flavour,
         )
         return respond(state, call, body, state.model(body["model"], family.model))
 
@@ -218,11 +273,20 @@ def _answering(family: PayloadFamily) -> Handler:
 
 
 def _invocations(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply | Stream:
-    """Databricks: the endpoint name is the model; the body's shape says which API it speaks."""
+    """Databricks: the endpoint name is the model; the body's shape says which API it speaks. Through
+    `/served-models/{served}/` it queries one served entity of the endpoint; either way the answer
+    names the entity that served it in the `served-model-name` header."""
     name = params["name"]
-    embedder = state.model(name, param=None).kind == "embedding"
+    spec = state.model(name, param=None)
+    served = endpoints.served_entity(spec)
+    if params.get("served", served) != served:
+        raise ApiError(404, f"The served model {params['served']!r} is not part of the endpoint {name!r}.")
+    call.headers["served-model-name"] = served
     body = state.validated(
-        "invocations_request", body, lambda: {"input": "Hello"} if embedder else {"messages": GREETING}
+        "invocations_request",
+        body,
+        lambda: {"input": "Hello"} if spec.kind == "embedding" else {"messages": GREETING},
+        call.flavour,
     )
     if "input" in body:
         return embeddings.respond(state, call, body, state.model(name, "embedding", None))

@@ -4,8 +4,10 @@ one JSON body or as a stream of chunks.
 Tool calls: with tools and tool_choice "auto" (or absent) the mock calls the first declared tool,
 unless the last message is a tool result, when it answers in text; "required" calls the first tool,
 a named tool_choice calls that one, "none" answers in text.
-Reasoning models answer with Databricks content blocks: a reasoning block (its summary text) and a
-text block; streamed, each reasoning token is a one-block list and each answer token a string.
+Reasoning models answer as the route's flavour does (flavours.py): Databricks content blocks (a
+reasoning block with its summary text, then a text block; streamed, each reasoning token a one-block
+list and each answer token a string), vLLM's reasoning_content beside the content, or OpenAI's
+hidden reasoning, counted in usage.completion_tokens_details.reasoning_tokens.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from mock_server.answer import (
     ToolCall,
     choice_count,
     finish_reason,
+    output_lengths,
     stop_list,
     text_answer,
 )
@@ -30,7 +33,7 @@ from mock_server.instances import Unsupported, check_schema, satisfying_json, vi
 from mock_server.limits import check_token_budget, text_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, json_int
-from mock_server.streaming import FIRST_TOKEN, NOW, Stream
+from mock_server.streaming import FIRST_TOKEN, NOW, Stream, usage_mode
 from mock_server.textgen import finish, pieces, request_seed, sub_seed, text_ids
 from mock_server.vision import BadImage, image_tokens
 
@@ -42,14 +45,13 @@ REPLY_TOKENS = 3
 def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec) -> JsonReply | Stream:
     """Answer a valid chat request for `model`. The answer (and, not streamed, its rendered choices)
     follows from the request alone, so it is remembered; only id and created are made per call."""
-    defects = state.defects
-    key = b"chat " + model.name.encode() + b" " + orjson.dumps(body)
+    defects, style = state.defects, call.flavour.reasoning
+    key = f"chat {style} {model.name} ".encode() + orjson.dumps(body)
     if body.get("stream"):
         answer = state.remembered(key, lambda: plan(state, body, model), lambda a: a.size)
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return _stream(answer, call.number, defects, include_usage)
+        return _stream(answer, call.number, defects, usage_mode(body), style)
     answer, rest = state.remembered(
-        key, lambda: _rendered(plan(state, body, model), defects), lambda done: 2 * done[0].size
+        key, lambda: _rendered(plan(state, body, model), defects, style), lambda done: 2 * done[0].size
     )
     head = answer.head("chat.completion", call.number, defects)
     if "schema_violation" in defects:
@@ -113,6 +115,7 @@ class _Planner:
         self.defects = state.defects
         self.lengths = (state.profile.output_tokens.min, state.profile.output_tokens.max)
         self.limit = json_int(body.get("max_completion_tokens") or body.get("max_tokens"))
+        self.lengths = output_lengths(self.lengths, self.limit, body)
         self.stops = stop_list(body.get("stop"))
         self.reasoning = model.reasoning
         self.tool = _called_tool(body, self.defects)
@@ -208,7 +211,7 @@ def _reasoning_block(text: str, defects: frozenset[str]) -> dict[str, Any]:
     return {"type": "reasoning", "summary": [{"type": "summary_text", "text": text}]}
 
 
-def _message(choice: Choice, defects: frozenset[str]) -> dict[str, Any]:
+def _message(choice: Choice, defects: frozenset[str], style: str) -> dict[str, Any]:
     if choice.tool_call is not None:
         call = choice.tool_call
         function = {"name": call.name, "arguments": "".join(pieces(call.arguments))}
@@ -218,24 +221,36 @@ def _message(choice: Choice, defects: frozenset[str]) -> dict[str, Any]:
             "tool_calls": [{"id": call.id, "type": "function", "function": function}],
         }
     text = "".join(pieces(choice.content))
-    if choice.reasoning is None:
+    if choice.reasoning is None or style == "hidden":
         return {"role": "assistant", "content": text}
-    reasoning = _reasoning_block("".join(pieces(choice.reasoning)), defects)
-    return {"role": "assistant", "content": [reasoning, {"type": "text", "text": text}]}
+    reasoning = "".join(pieces(choice.reasoning))
+    if style == "field":
+        return {"role": "assistant", "content": text, "reasoning_content": reasoning}
+    return {
+        "role": "assistant",
+        "content": [_reasoning_block(reasoning, defects), {"type": "text", "text": text}],
+    }
 
 
-def _rendered(answer: Answer, defects: frozenset[str]) -> tuple[Answer, dict[str, Any]]:
+def _rendered(answer: Answer, defects: frozenset[str], style: str) -> tuple[Answer, dict[str, Any]]:
     """The answer with the part of its JSON body that is the same on every call: choices, usage."""
     choices = [
-        {"index": c.index, "message": _message(c, defects), "logprobs": None, "finish_reason": c.finish}
+        {
+            "index": c.index,
+            "message": _message(c, defects, style),
+            "logprobs": None,
+            "finish_reason": c.finish,
+        }
         for c in answer.choices
     ]
-    return answer, {"choices": choices, "usage": answer.usage(defects)}
+    return answer, {"choices": choices, "usage": answer.usage(defects, style == "hidden")}
 
 
-def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage: bool) -> Stream:
-    stream = Stream(answer.head("chat.completion.chunk", number, defects), defects)
-    per_choice = [_deltas(choice, defects) for choice in answer.choices]
+def _stream(answer: Answer, number: int, defects: frozenset[str], usage: str, style: str) -> Stream:
+    """`usage`: "last" (a usage chunk before [DONE]), "each" (also usage so far on every chunk), ""."""
+    head = answer.head("chat.completion.chunk", number, defects)
+    stream = Stream(head, defects, answer.prompt_tokens if usage == "each" else None)
+    per_choice = [_deltas(choice, defects, style) for choice in answer.choices]
     for position, (choice, chunks) in enumerate(zip(answer.choices, per_choice, strict=True)):
         opening = {"index": choice.index, "delta": _opening_delta(choice, defects), "finish_reason": None}
         if "stream_double_finish" in defects:
@@ -244,7 +259,7 @@ def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage:
     stream.rounds(per_choice, NOW)
     for choice in answer.choices:
         stream.chunk([{"index": choice.index, "delta": {}, "finish_reason": choice.finish}])
-    stream.end(answer.usage(defects) if include_usage else None)
+    stream.end(answer.usage(defects, style == "hidden") if usage else None)
     return stream
 
 
@@ -263,7 +278,7 @@ def _opening_delta(choice: Choice, defects: frozenset[str]) -> dict[str, Any]:
     return delta
 
 
-def _deltas(choice: Choice, defects: frozenset[str]) -> list[dict[str, Any]]:
+def _deltas(choice: Choice, defects: frozenset[str], style: str) -> list[dict[str, Any]]:
     """One chunk's choice per token (or per whole character, for multi-token characters)."""
     index = choice.index
     if choice.tool_call is not None:
@@ -275,9 +290,16 @@ def _deltas(choice: Choice, defects: frozenset[str]) -> list[dict[str, Any]]:
             }
             for p in pieces(choice.tool_call.arguments)
         ]
+    reasoning = pieces(choice.reasoning or []) if style != "hidden" else []
     out = [
-        {"index": index, "delta": {"content": [_reasoning_block(p, defects)]}, "finish_reason": None}
-        for p in pieces(choice.reasoning or [])
+        {
+            "index": index,
+            "delta": {"reasoning_content": p}
+            if style == "field"
+            else {"content": [_reasoning_block(p, defects)]},
+            "finish_reason": None,
+        }
+        for p in reasoning
     ]
     out += [{"index": index, "delta": {"content": p}, "finish_reason": None} for p in pieces(choice.content)]
     return out

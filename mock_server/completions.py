@@ -11,12 +11,20 @@ from typing import Any
 import orjson
 
 from harness.tokens import decode
-from mock_server.answer import Answer, Choice, choice_count, finish_reason, stop_list, text_answer
+from mock_server.answer import (
+    Answer,
+    Choice,
+    choice_count,
+    finish_reason,
+    output_lengths,
+    stop_list,
+    text_answer,
+)
 from mock_server.errors import SERVER_ERROR, ApiError
 from mock_server.limits import check_token_budget, input_tokens
 from mock_server.profile import ModelSpec
 from mock_server.state import Call, JsonReply, MockState, inputs, json_int
-from mock_server.streaming import FIRST_TOKEN, Stream
+from mock_server.streaming import FIRST_TOKEN, Stream, usage_mode
 from mock_server.textgen import pieces, request_seed, sub_seed
 
 
@@ -26,8 +34,7 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     key = b"completions " + model.name.encode() + b" " + orjson.dumps(body)
     if body.get("stream"):
         answer = state.remembered(key, lambda: plan(state, body, model), lambda a: a.size)
-        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        return _stream(answer, call.number, defects, include_usage)
+        return _stream(answer, call.number, defects, usage_mode(body))
     answer, rest = state.remembered(
         key, lambda: _rendered(plan(state, body, model), defects), lambda done: 2 * done[0].size
     )
@@ -53,8 +60,8 @@ def plan(state: MockState, body: dict[str, Any], model: ModelSpec) -> Answer:
     prompts = inputs(body.get("prompt"))
     if "server_error_on_unicode" in defects and not all(p.isascii() for p in prompts if isinstance(p, str)):
         raise ApiError(500, SERVER_ERROR)
-    lengths = (state.profile.output_tokens.min, state.profile.output_tokens.max)
     limit, stops = json_int(body.get("max_tokens")), stop_list(body.get("stop"))
+    lengths = output_lengths((state.profile.output_tokens.min, state.profile.output_tokens.max), limit, body)
     n = choice_count(json_int(body.get("n")), defects)
     seed = orjson.dumps(body.get("seed"))
     choices = []
@@ -79,8 +86,10 @@ def _text(prompt: str | list[int]) -> str:
         return ""
 
 
-def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage: bool) -> Stream:
-    stream = Stream(answer.head("text_completion", number, defects), defects)
+def _stream(answer: Answer, number: int, defects: frozenset[str], usage: str) -> Stream:
+    """`usage` as streaming.usage_mode says."""
+    head = answer.head("text_completion", number, defects)
+    stream = Stream(head, defects, answer.prompt_tokens if usage == "each" else None)
     per_choice = []
     for c in answer.choices:
         texts = pieces(c.content)
@@ -93,5 +102,5 @@ def _stream(answer: Answer, number: int, defects: frozenset[str], include_usage:
     stream.rounds(per_choice, FIRST_TOKEN)
     for c in answer.choices:
         stream.chunk([{"text": "", "index": c.index, "logprobs": None, "finish_reason": c.finish}])
-    stream.end(answer.usage(defects) if include_usage else None)
+    stream.end(answer.usage(defects) if usage else None)
     return stream

@@ -36,6 +36,7 @@ DEFECTS: dict[str, str] = {
     "auth_open": "any token, or none, is accepted even when a token is configured",
     "error_envelope_bare": 'error bodies are {"detail": "..."} instead of the OpenAI envelope',
     "reasoning_malformed": "reasoning blocks have no summary",
+    "reasoning_tokens_over": "usage counts more reasoning tokens than completion tokens (OpenAI flavour)",
 }
 
 

@@ -24,6 +24,20 @@ DEFAULT_CODES = {
     504: "timeout",
 }
 SERVER_ERROR = "The server had an error while processing your request."
+# Databricks' error_code for each status, the codes databricks-sdk maps to its exception classes.
+DATABRICKS_CODES = {
+    400: "INVALID_PARAMETER_VALUE",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    408: "DEADLINE_EXCEEDED",
+    429: "REQUEST_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+NO_ROUTE = "ENDPOINT_NOT_FOUND"  # Databricks, for a path it serves no API on
 
 
 class ApiError(Exception):
@@ -44,10 +58,15 @@ class ApiError(Exception):
         self.code = code if code is not None else DEFAULT_CODES.get(status)
         self.headers = headers or {}
 
-    def body(self, bare: bool = False) -> bytes:
-        """The OpenAI envelope, or FastAPI's {"detail": ...} when `bare` (a defect)."""
+    def body(self, bare: bool = False, envelope: str = "openai") -> bytes:
+        """The OpenAI envelope, Databricks' error body (`envelope` "databricks"), or FastAPI's
+        {"detail": ...} when `bare` (a defect)."""
         if bare:
             return orjson.dumps({"detail": self.message})
+        if envelope == "databricks":
+            fallback = "BAD_REQUEST" if self.status < 500 else "INTERNAL_ERROR"
+            code = NO_ROUTE if self.code == NO_ROUTE else DATABRICKS_CODES.get(self.status, fallback)
+            return orjson.dumps({"error_code": code, "message": self.message})
         kind = ERROR_TYPES.get(self.status, "server_error" if self.status >= 500 else "invalid_request_error")
         error = {"message": self.message, "type": kind, "param": self.param, "code": self.code}
         return orjson.dumps({"error": error})

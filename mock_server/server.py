@@ -113,6 +113,7 @@ def running_mock(
     token: str | None = None,
     defects: Iterable[str] = (),
     host: str = "127.0.0.1",
+    flavour: str | None = None,
 ) -> Iterator[str]:
     """Serve the mock on a free port of `host` in a background thread; yields its root URL
     ("http://127.0.0.1:PORT"; the OpenAI base URL is that + "/v1") and stops it on exit."""
@@ -120,7 +121,7 @@ def running_mock(
         profile = load_profile(profile)
     if not is_loopback(host):
         warnings.warn(exposed_warning(host), stacklevel=3)
-    server = _server(create_app(profile, token, defects))
+    server = _server(create_app(profile, token, defects, flavour))
     sock = bind(host, 0)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="servecheck-mock", daemon=True

@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import jsonschema_rs
@@ -16,6 +16,7 @@ from harness.families.features import FEATURES, used_features
 from harness.schemas.registry import registry
 from mock_server.defects import check_defects
 from mock_server.errors import ApiError, invalid, schema_error
+from mock_server.flavours import EXTENSION_SCHEMAS, Flavour, split_extensions
 from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
 from mock_server.limits import EXPLAIN_LIMIT_BYTES
 from mock_server.profile import ModelSpec, Profile
@@ -53,10 +54,13 @@ class JsonReply:
 
 @dataclass
 class Call:
-    """One request being served: its number in this run and the profile's draws for it."""
+    """One request being served: its number in this run, the profile's draws for it, and the
+    flavour of the route it came in on."""
 
     number: int
     dice: Dice
+    flavour: Flavour
+    headers: dict[str, str] = field(default_factory=dict)  # set by the handler, sent with the answer
 
 
 class MockState:
@@ -67,7 +71,7 @@ class MockState:
         self.token = token.encode() if token else None
         self.models = {m.name: m for m in profile.models}
         self.validators: dict[str, jsonschema_rs.Validator] = {
-            name: registry().validator(name) for name in REQUEST_SCHEMAS
+            name: registry().validator(name) for name in (*REQUEST_SCHEMAS, *EXTENSION_SCHEMAS)
         }
         self.rate_limiter = RateLimiter(profile.rate_limit) if profile.rate_limit else None
         self.quiet = is_quiet(profile)
@@ -79,9 +83,9 @@ class MockState:
     def has(self, defect: str) -> bool:
         return defect in self.defects
 
-    def new_call(self) -> Call:
+    def new_call(self, flavour: Flavour) -> Call:
         number = next(self._numbers)
-        return Call(number, NO_DICE if self.quiet else Dice(self.profile, number))
+        return Call(number, NO_DICE if self.quiet else Dice(self.profile, number), flavour)
 
     def remembered(self, key: bytes, make: Callable[[], T], weight: Callable[[T], int]) -> T:
         """`make()`, computed once per distinct `key`: answers follow from the request alone, and
@@ -102,18 +106,27 @@ class MockState:
                 self._memo_tokens -= self._memo.pop(next(iter(self._memo)))[1]
         return value
 
-    def validated(self, schema: str, body: Any, stand_in: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """`body` if it is valid against `schema`; else a 400 naming the field, or `stand_in()` (a
-        valid generic request) under the accept_invalid defect, which also passes None here."""
-        validator = self.validators[schema]
-        if body is not None and validator.is_valid(body):
-            self._decline(body)
-            return body
-        if self.has("accept_invalid"):
-            return stand_in()
-        if len(orjson.dumps(body)) > EXPLAIN_LIMIT_BYTES:
-            raise invalid(f"Invalid request: the body does not match the {schema} schema.")
-        raise schema_error(validator.iter_errors(body))
+    def validated(
+        self, schema: str, body: Any, stand_in: Callable[[], dict[str, Any]], flavour: Flavour
+    ) -> dict[str, Any]:
+        """`body` if it is valid against `schema` (the fields the flavour takes beyond OpenAI's
+        against their own schema); else a 400 naming the field, or `stand_in()` (a valid generic
+        request) under the accept_invalid defect, which also passes None here."""
+        checks = [(schema, body)]
+        if flavour.extensions:
+            core, extra = split_extensions(body, registry().raw(flavour.extensions))
+            checks = [(schema, core), (flavour.extensions, extra)]
+        for name, part in checks:
+            validator = self.validators[name]
+            if part is not None and validator.is_valid(part):
+                continue
+            if self.has("accept_invalid"):
+                return stand_in()
+            if len(orjson.dumps(part)) > EXPLAIN_LIMIT_BYTES:
+                raise invalid(f"Invalid request: the body does not match the {name} schema.")
+            raise schema_error(validator.iter_errors(part))
+        self._decline(body)
+        return body
 
     def _decline(self, body: dict[str, Any]) -> None:
         """A clean 400 naming the parameter of a feature the profile declines, as real servers do."""

@@ -17,6 +17,14 @@ import orjson
 from mock_server.latency import Dice
 
 NOW, FIRST_TOKEN, NEXT_TOKEN = 0, 1, 2  # the wait before an event: none, TTFT, inter-token
+_TOKEN_KEYS = ("content", "reasoning_content", "tool_calls")  # a chat delta holding one carries a token
+
+
+def usage_mode(body: dict[str, Any]) -> str:
+    """How a streamed answer reports usage: on "each" chunk, so far (vLLM's continuous_usage_stats),
+    in a "last" chunk before [DONE] (include_usage), or not at all ("")."""
+    options = body.get("stream_options") or {}
+    return "each" if options.get("continuous_usage_stats") else "last" if options.get("include_usage") else ""
 
 
 @dataclass
@@ -25,7 +33,9 @@ class Stream:
 
     head: dict[str, Any]  # id, object, created, model: repeated in every chunk
     defects: frozenset[str]
+    running_usage: int | None = None  # prompt tokens: every chunk carries usage so far (vLLM)
     events: list[tuple[int, bytes]] = field(default_factory=list)
+    generated: int = 0  # chunks that carried a token so far
 
     def chunk(
         self, choices: list[dict[str, Any]], wait: int = NOW, usage: dict[str, Any] | None = None
@@ -33,6 +43,10 @@ class Stream:
         body = {**self.head, "choices": choices}
         if "stream_id_changes" in self.defects:
             body["id"] = f"{self.head['id']}-{len(self.events)}"
+        if self.running_usage is not None and usage is None:
+            self.generated += sum(1 for c in choices if c.get("text") or _carries_token(c.get("delta") or {}))
+            prompt, done = self.running_usage, self.generated
+            usage = {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
         if usage is not None:
             body["usage"] = usage
         self._add(wait, orjson.dumps(body))
@@ -56,6 +70,10 @@ class Stream:
     def _add(self, wait: int, data: bytes) -> None:
         end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
         self.events.append((wait, b"data: " + data + end))
+
+
+def _carries_token(delta: dict[str, Any]) -> bool:
+    return any(delta.get(key) for key in _TOKEN_KEYS)
 
 
 async def send(stream: Stream, dice: Dice) -> AsyncIterator[bytes]:

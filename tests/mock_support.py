@@ -70,9 +70,9 @@ def assert_valid(schema: str, instance: Any) -> None:
 
 def response_schema(request: httpx.Request, response: httpx.Response) -> str:
     """Which schema a response of the mock must satisfy (per SSE event for streams)."""
-    if response.status_code >= 400:
-        return "error"
     path = request.url.path
+    if response.status_code >= 400:  # the default flavour's: Databricks on its routes
+        return "databricks_error" if path.startswith(("/serving-endpoints", "/api/2.0")) else "error"
     if path.endswith("/models"):
         return "models_list"
     if path.endswith("/invocations"):
@@ -121,6 +121,9 @@ class Recorder:
         return len(self.seen)
 
 
+# The flavour a defect shows in, where the default /v1 one (OpenAI's) hides it: reasoning blocks.
+DEFECT_FLAVOUR = {"reasoning_malformed": "databricks"}
+
 # The check each defect breaks (others may fail too: a defect can have knock-on effects).
 CAUGHT_BY = {
     "usage_mismatch": "chat.usage",
@@ -152,4 +155,5 @@ CAUGHT_BY = {
     "auth_open": "auth.status",
     "error_envelope_bare": "negative.envelope",
     "reasoning_malformed": "reasoning.content",
+    "reasoning_tokens_over": "reasoning.tokens",
 }

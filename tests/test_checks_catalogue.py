@@ -71,6 +71,11 @@ def valid_exchanges() -> dict[str, Exchange]:
         ),
         "vision": exchange("vision", VISION, chat_response(tokens=usage(90, 5))),
         "reasoning": exchange("reasoning", chat_request(), chat_response(choice(0, reasoning_message()))),
+        "reasoning hidden": exchange(
+            "reasoning",
+            chat_request(),
+            chat_response(tokens={**usage(12, 5), "completion_tokens_details": {"reasoning_tokens": 3}}),
+        ),
         "completions": exchange("completions", completions_request(n=2), completions_response(*_texts(2))),
         "embeddings": exchange(
             "embeddings",

@@ -9,7 +9,7 @@ import base64
 import secrets
 
 import pytest
-from mock_support import CAUGHT_BY
+from mock_support import CAUGHT_BY, DEFECT_FLAVOUR
 from payloads import (
     TIME_TOOL,
     WEATHER_TOOL,
@@ -85,12 +85,16 @@ CASES = [
 ]
 
 
+def flavour_for(defects: list[str]) -> str | None:
+    return next((DEFECT_FLAVOUR[d] for d in defects if d in DEFECT_FLAVOUR), None)
+
+
 def failed_checks(defects: list[str]) -> dict[str, str]:
     """Check name -> first failure message, over every case sent to a mock with `defects`."""
     token = secrets.token_urlsafe(16)
     failed: dict[str, str] = {}
     with (
-        running_mock(token=token, defects=defects) as root,
+        running_mock(token=token, defects=defects, flavour=flavour_for(defects)) as root,
         TargetClient(root + "/v1", token, "TOKEN") as client,
     ):
         for family, path, body, expect in CASES:

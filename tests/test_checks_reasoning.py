@@ -1,4 +1,5 @@
-"""Reasoning: reasoning plus an answer, as Databricks content blocks or beside reasoning_content."""
+"""Reasoning: reasoning plus an answer, as Databricks content blocks, beside reasoning_content, or
+hidden and counted in usage as OpenAI does."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from payloads import (
     skips,
     stream_exchange,
     to_chunks,
+    usage,
 )
 
 NAME = "reasoning.content"
@@ -44,7 +46,34 @@ def test_content_without_a_reasoning_block_fails() -> None:
 
 
 def test_a_plain_string_without_reasoning_content_fails() -> None:
-    fails(NAME, reasoned(assistant("Just an answer.")), "content of type str and no reasoning_content")
+    fails(NAME, reasoned(assistant("Just an answer.")), "no reasoning_content and no reasoning tokens")
+
+
+def hidden(reasoning: object, completion: int = 5, streamed: bool = False):
+    tokens = {**usage(12, completion), "completion_tokens_details": {"reasoning_tokens": reasoning}}
+    body = chat_response(choice(0, assistant("The answer.")), tokens=tokens)
+    if streamed:
+        return stream_exchange("reasoning", chat_request(), to_chunks(body, include_usage=True))
+    return exchange("reasoning", chat_request(), body)
+
+
+def test_hidden_reasoning_counted_in_usage_passes_as_openai_answers() -> None:
+    passes(NAME, hidden(3))
+    passes(NAME, hidden(3, streamed=True))
+    passes("reasoning.tokens", hidden(3))
+    passes("reasoning.tokens", hidden(5))
+
+
+def test_reasoning_tokens_beyond_completion_tokens_fail() -> None:
+    failure = fails("reasoning.tokens", hidden(6), "0 <= reasoning_tokens <= completion_tokens (5), got 6")
+    assert failure.path == "$.usage.completion_tokens_details.reasoning_tokens"
+    fails("reasoning.tokens", hidden(-1), "got -1")
+    skips("reasoning.tokens", reasoned(reasoning_message()))
+
+
+def test_a_stream_showing_no_reasoning_and_no_usage_is_not_judged() -> None:
+    plain = to_chunks(chat_response(choice(0, assistant("The answer."))))
+    skips(NAME, stream_exchange("reasoning", chat_request(), plain))
 
 
 def test_an_empty_summary_fails() -> None:

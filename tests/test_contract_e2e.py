@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from mock_support import CAUGHT_BY
+from mock_support import CAUGHT_BY, DEFECT_FLAVOUR
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -81,7 +81,7 @@ def test_the_embedded_mock_passes_the_whole_catalogue(api: str, tmp_path: Path) 
 def test_a_mock_defect_fails_its_check(defect: str, tmp_path: Path) -> None:
     token = secrets.token_urlsafe(16)
     family = family_for(defect)
-    with running_mock(token=token, defects=[defect]) as root:
+    with running_mock(token=token, defects=[defect], flavour=DEFECT_FLAVOUR.get(defect)) as root:
         code, output = contract(
             "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "mock-embed",
             "--reasoning-model", "mock-reasoning", "--families", family, "--level", "strict",

@@ -254,13 +254,14 @@ def test_structured_output_schema_variety(http: httpx.Client) -> None:
     assert body["usage"]["completion_tokens"] == count_tokens(content)
 
 
-def test_reasoning_model(http: httpx.Client) -> None:
-    body = http.post("/v1/chat/completions", json={"model": REASONING, "messages": HELLO}).json()
+def test_reasoning_model_on_databricks_routes(http: httpx.Client) -> None:
+    path = "/serving-endpoints/chat/completions"
+    body = http.post(path, json={"model": REASONING, "messages": HELLO}).json()
     assert_valid("chat_response", body)
     reasoning, text = body["choices"][0]["message"]["content"]
     summary = reasoning["summary"][0]["text"]
     assert body["usage"]["completion_tokens"] == count_tokens(summary) + count_tokens(text["text"])
-    parts = stream(http, model=REASONING)
+    parts = stream(http, path, model=REASONING)
     blocks = [p["choices"][0]["delta"]["content"] for p in parts[1:-1]]
     streamed_summary = "".join(b[0]["summary"][0]["text"] for b in blocks if isinstance(b, list))
     assert streamed_summary == summary

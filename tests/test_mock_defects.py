@@ -110,7 +110,7 @@ def rejects_invalid(c: TestClient) -> bool:
 
 
 def reasoning_well_formed(c: TestClient) -> bool:
-    body = post(c, {"model": REASONING, "messages": HELLO}).json()
+    body = post(c, {"model": REASONING, "messages": HELLO}, "/serving-endpoints/chat/completions").json()
     return (
         registry().is_valid("chat_response", body)
         and "summary" in body["choices"][0]["message"]["content"][0]
@@ -168,6 +168,12 @@ PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
     "auth_open": lambda c: c.post(CHAT_PATH, json={"model": CHAT, "messages": HELLO}).status_code == 401,
     "error_envelope_bare": lambda c: registry().is_valid("error", post(c, {"model": CHAT}).json()),
     "reasoning_malformed": reasoning_well_formed,
+    "reasoning_tokens_over": lambda c: (
+        (u := post(c, {"model": REASONING, "messages": HELLO}).json()["usage"])["completion_tokens_details"][
+            "reasoning_tokens"
+        ]
+        <= u["completion_tokens"]
+    ),
 }
 
 

@@ -246,10 +246,21 @@ def send(http: httpx.Client, method: str, path: str, body: Any, **kwargs: Any) -
     return http.request(method, path, content=content, **kwargs)
 
 
+DATABRICKS_CODES = {400: "INVALID_PARAMETER_VALUE", 404: "RESOURCE_DOES_NOT_EXIST"}
+
+
 def assert_error(response: httpx.Response, status: int, param: str | None = None) -> dict[str, Any]:
+    """The OpenAI error of `response`; on a Databricks route, Databricks' error body (which names no
+    param: the message does)."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()
+    if response.request.url.path.startswith("/serving-endpoints"):
+        assert_valid("databricks_error", body)
+        assert set(body) == {"error_code", "message"}
+        assert body["error_code"] == DATABRICKS_CODES[status] and body["message"]
+        assert param is None or param in body["message"]
+        return {"type": "invalid_request_error", **body}
     assert_valid("error", body)
     assert body["error"]["param"] == param
     assert body["error"]["message"]

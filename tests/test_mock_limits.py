@@ -50,7 +50,8 @@ def post(url: str, path: str, content: bytes) -> tuple[httpx.Response, float]:
 
 def assert_refused(response: httpx.Response, elapsed: float, status: int = 400) -> None:
     assert response.status_code == status, response.text[:300]
-    assert envelope_problems(response.json(), "openai") == []
+    api = "databricks" if response.request.url.path.startswith("/serving-endpoints") else "openai"
+    assert envelope_problems(response.json(), api) == []
     assert elapsed < QUICK_S, f"took {elapsed:.2f} s"
 
 
@@ -64,7 +65,8 @@ def test_a_body_over_the_limit_is_413_declared_or_streamed(url: str) -> None:
 
     response = httpx.post(url + CHAT, content=chunked(), timeout=30)
     assert response.status_code == 413
-    assert envelope_problems(response.json(), "openai") == []
+    api = "databricks" if response.request.url.path.startswith("/serving-endpoints") else "openai"
+    assert envelope_problems(response.json(), api) == []
 
 
 @pytest.mark.parametrize(

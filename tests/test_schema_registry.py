@@ -29,7 +29,11 @@ PAYLOADS = {
     "error",
     "databricks_error",
     "models_list",
+    "model",
     "invocations_request",
+    "serving_endpoint",
+    "databricks_extensions",  # the request fields of the mock's flavours
+    "vllm_extensions",
 }
 SHARED = {"content_parts", "messages", "tools", "response_format", "reasoning", "sampling"}
 REQUESTS = sorted(name for name in PAYLOADS if name.endswith("_request"))

@@ -1,10 +1,12 @@
 """Reasoning: a reasoning model's answer carries its reasoning and a final answer, plain or streamed.
 
-Two forms count, as schema reasoning.json describes them: Databricks content blocks (at least one
-reasoning block, each with a non-empty summary whose parts have text, and a text block with the
-answer), or the vLLM/DeepSeek style (a non-empty reasoning_content beside a content string).
+Three forms count: Databricks content blocks (at least one reasoning block, each with a non-empty
+summary whose parts have text, and a text block with the answer), the vLLM/DeepSeek style (a
+non-empty reasoning_content beside a content string), both as schema reasoning.json describes them,
+and OpenAI's hidden reasoning (a content string, the reasoning counted in
+usage.completion_tokens_details.reasoning_tokens, which completion_tokens include).
 A choice cut by the token limit, or one that calls tools, may lack the answer: only its reasoning
-is judged.
+is judged. A stream that shows no reasoning and reports no usage cannot be judged.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.views import chat_completion, choices, from_stream, message, tool_calls
+from harness.checks.views import chat_completion, choices, from_stream, integer, message, streamed, tool_calls
 from harness.wire.exchange import Exchange
 
 
@@ -43,35 +45,77 @@ def _blocks(ex: Exchange, content: list[Any], path: str, needs_answer: bool) -> 
         raise CheckFailed(f"expected a text block with the answer, got none{from_stream(ex)}", path)
 
 
+def reasoning_tokens(doc: dict[str, Any]) -> int | None:
+    """usage.completion_tokens_details.reasoning_tokens, where an answer reports it."""
+    details = (doc.get("usage") or {}).get("completion_tokens_details")
+    return integer(details.get("reasoning_tokens")) if isinstance(details, dict) else None
+
+
+def _judgeable(ex: Exchange) -> bool:
+    doc = chat_completion(ex) or {}
+    if ex.family != "reasoning" or not choices(doc):
+        return False
+    if not streamed(ex) or isinstance(doc.get("usage"), dict):
+        return True
+    return any(
+        isinstance(message(c).get("content"), list) or message(c).get("reasoning_content")
+        for _, c in choices(doc)
+    )
+
+
 @check(
     "reasoning.content",
-    "a reasoning model's message has reasoning (Databricks reasoning blocks with summary text, or"
-    " reasoning_content) and an answer (a text block, or the content string)",
-    applies=lambda ex: ex.family == "reasoning" and bool(choices(chat_completion(ex) or {})),
+    "a reasoning model's message has reasoning (Databricks reasoning blocks with summary text,"
+    " reasoning_content, or reasoning tokens counted in usage) and an answer (a text block, or the"
+    " content string)",
+    applies=_judgeable,
     level="compat",
     why=(
         "Databricks documents reasoning answers as content blocks (reasoning with summary text, then "
-        "text); vLLM as reasoning_content."
+        "text); vLLM as reasoning_content; OpenAI hides the reasoning and counts it in usage."
     ),
     breaks=(
         "MLflow and Databricks clients that read the reasoning blocks; UIs that show the reasoning summary"
     ),
 )
 def content(ex: Exchange) -> None:
-    for position, choice in choices(chat_completion(ex) or {}):
+    doc = chat_completion(ex) or {}
+    hidden = reasoning_tokens(doc) is not None
+    for position, choice in choices(doc):
         msg = message(choice)
         body = msg.get("content")
         path = f"$.choices[{position}].message.content"
         needs_answer = choice.get("finish_reason") != "length" and not tool_calls(choice)
         if isinstance(body, list):
             _blocks(ex, body, path, needs_answer)
-        elif not _said(msg.get("reasoning_content")):
+        elif not _said(msg.get("reasoning_content")) and not hidden:
             raise CheckFailed(
-                f"expected reasoning (content blocks, or reasoning_content), got content of type"
-                f" {type(body).__name__} and no reasoning_content{from_stream(ex)}",
+                f"expected reasoning (content blocks, reasoning_content, or"
+                f" usage.completion_tokens_details.reasoning_tokens), got content of type"
+                f" {type(body).__name__}, no reasoning_content and no reasoning tokens{from_stream(ex)}",
                 path,
             )
         elif needs_answer and not _said(body):
             raise CheckFailed(
                 f"expected an answer beside reasoning_content, got {body!r}{from_stream(ex)}", path
             )
+
+
+@check(
+    "reasoning.tokens",
+    "reasoning tokens (usage.completion_tokens_details.reasoning_tokens) are within completion_tokens",
+    applies=lambda ex: ex.family == "reasoning" and reasoning_tokens(chat_completion(ex) or {}) is not None,
+    level="compat",
+    why="OpenAI counts reasoning tokens inside completion_tokens: they are billed as output.",
+    breaks="cost dashboards and token budgets that subtract reasoning from completion tokens",
+)
+def tokens(ex: Exchange) -> None:
+    doc = chat_completion(ex) or {}
+    reasoning = reasoning_tokens(doc)
+    completion = integer((doc.get("usage") or {}).get("completion_tokens"))
+    if reasoning is None or reasoning < 0 or (completion is not None and reasoning > completion):
+        raise CheckFailed(
+            f"expected 0 <= reasoning_tokens <= completion_tokens ({completion}), got {reasoning}"
+            f"{from_stream(ex)}",
+            "$.usage.completion_tokens_details.reasoning_tokens",
+        )

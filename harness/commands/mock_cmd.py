@@ -15,6 +15,7 @@ from harness.families.features import FEATURES
 from harness.runs.files import write_text
 from mock_server.defects import DEFECTS, check_defects
 from mock_server.faults import FAULTS, FaultError, check_faults
+from mock_server.flavours import FLAVOURS, check_flavour
 
 
 def mock(
@@ -54,6 +55,14 @@ def mock(
     fault_share: Annotated[
         float, typer.Option(help="Share of POST requests that get a fault; the rest are answered well.")
     ] = 1.0,
+    flavour: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer every route as this server does: "
+            + ", ".join(FLAVOURS)
+            + " (default: /v1 as OpenAI, /serving-endpoints and /api/2.0 as Databricks)."
+        ),
+    ] = None,
     url_file: Annotated[
         Path | None,
         typer.Option(help="Write the URL served, once listening, to this file (for programs that start it)."),
@@ -67,6 +76,7 @@ def mock(
 
     try:
         check_defects(defect or ())
+        check_flavour(flavour)
     except ValueError as exc:
         _fail(str(exc))
     if fault:
@@ -92,7 +102,8 @@ def mock(
             f"  OpenAI base URL: {url}/v1",
             f"  Databricks host: {url} (OpenAI client base URL {url}/serving-endpoints;"
             f" native route /serving-endpoints/<model>/invocations)",
-            f"  auth:            {'Bearer token required' if token else 'none'}",
+            f"  flavour:         {flavour or 'by route (/v1 OpenAI, /serving-endpoints Databricks)'}",
+            f"  auth:            {_auth_line(token, flavour)}",
         ]
         if defects:
             lines.append(f"  defects:         {', '.join(defects)}")
@@ -106,13 +117,24 @@ def mock(
 
     try:
         if fault:
-            _serve_faulty(running_mock(loaded, token, defect or ()), host, port, fault, fault_share, announce)
+            mocked = running_mock(loaded, token, defect or (), flavour=flavour)
+            _serve_faulty(mocked, host, port, fault, fault_share, announce)
         else:
-            serve(create_app(loaded, token, defect or ()), host, port, announce)
+            serve(create_app(loaded, token, defect or (), flavour), host, port, announce)
     except OSError as exc:
         _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
+
+
+def _auth_line(token: str | None, flavour: str | None) -> str:
+    if not token:
+        return "none"
+    basic = {
+        None: " (or Basic token:<token> on Databricks routes)",
+        "databricks": " (or Basic token:<token>)",
+    }
+    return "Bearer token required" + basic.get(flavour, "")
 
 
 def _serve_faulty(

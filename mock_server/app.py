@@ -79,6 +79,7 @@ def create_app(
         get("/api/2.0/serving-endpoints", _endpoints, "/api/2.0"),
         get("/api/2.0/serving-endpoints/{name}", _endpoint, "/api/2.0"),
         Route("/health", _health, methods=["GET"]),
+        Route("/.well-known/databricks-config", _host_metadata, methods=["GET"]),
     ]
 
     def flavour_of(request: Request) -> Flavour:
@@ -112,6 +113,11 @@ def create_app(
 
 async def _health(request: Request) -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+async def _host_metadata(request: Request) -> Response:
+    root = str(request.base_url).rstrip("/")
+    return Response(orjson.dumps(endpoints.host_metadata(root)), media_type="application/json")
 
 
 async def _serve(

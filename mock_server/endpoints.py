@@ -9,6 +9,7 @@ from typing import Any
 from mock_server.models import CREATED
 from mock_server.profile import ModelSpec
 
+WORKSPACE_ID = "1000000000000001"
 TASKS = {"chat": "llm/v1/chat", "embedding": "llm/v1/embeddings"}
 
 
@@ -43,3 +44,9 @@ def record(model: ModelSpec) -> dict[str, Any]:
         "permission_level": "CAN_QUERY",
         "route_optimized": False,
     }
+
+
+def host_metadata(root: str) -> dict[str, Any]:
+    """GET /.well-known/databricks-config, which databricks-sdk reads (unauthenticated) when it
+    configures itself; with a token it needs nothing from it, but warns when it is missing."""
+    return {"oidc_endpoint": f"{root}/oidc", "workspace_id": WORKSPACE_ID}

@@ -77,6 +77,24 @@ def test_the_embedded_mock_passes_the_whole_catalogue(api: str, tmp_path: Path) 
     assert "requests in" in output and junit.exists()
 
 
+@pytest.mark.parametrize(
+    ("flavour", "api"),
+    [("vllm", "openai"), ("openai", "databricks"), ("databricks", "databricks")],
+)
+def test_every_mock_flavour_passes_the_whole_catalogue(flavour: str, api: str, tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    with running_mock(token=token, flavour=flavour) as root:
+        code, output = contract(
+            "--api", api, "--base-url", root + ("/v1" if api == "openai" else ""), "--model", "mock-chat",
+            "--embedding-model", "mock-embed", "--reasoning-model", "mock-reasoning", "--out", str(tmp_path),
+            env={**clean_env(), "OPENAI_API_KEY" if api == "openai" else "DATABRICKS_TOKEN": token},
+        )  # fmt: skip
+    assert code == 0, output
+    data = report(tmp_path)
+    assert data["verdict"] == "passed" and data["totals"]["failed"] == 0
+    assert data["families"]["reasoning"]["status"] == "passed"
+
+
 @pytest.mark.parametrize("defect", sorted(CAUGHT_BY))
 def test_a_mock_defect_fails_its_check(defect: str, tmp_path: Path) -> None:
     token = secrets.token_urlsafe(16)

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from harness.families import PAYLOADS, PayloadFamily
 from harness.wire.limits import depth_over
-from mock_server import chat, completions, embeddings, endpoints, limits, textgen
+from mock_server import chat, completions, embeddings, endpoints, limits, responses, textgen
 from mock_server.auth import authorized
 from mock_server.errors import NO_ROUTE, SERVER_ERROR, ApiError, invalid
 from mock_server.flavours import ROUTE_FLAVOURS, Flavour, check_flavour, flavour_for
@@ -259,6 +259,7 @@ RESPONDERS: dict[str, tuple[Callable[..., JsonReply | Stream], dict[str, Any]]] 
     "chat": (chat.respond, {"messages": GREETING}),
     "completions": (completions.respond, {"prompt": "Hello"}),
     "embeddings": (embeddings.respond, {"input": "Hello"}),
+    "responses": (responses.respond, {"input": "Hello"}),
 }
 
 

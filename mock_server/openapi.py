@@ -24,8 +24,8 @@ from mock_server.profile import Profile
 
 Schema = dict[str, Any]
 PREFIXES = ("/v1", "/serving-endpoints")
-INVOCATION_ANSWERS = tuple(family.response_schema for family in PAYLOADS.values())
-INVOCATION_EVENTS = tuple(family.chunk_schema for family in PAYLOADS.values() if family.chunk_schema)
+INVOCATION_ANSWERS = tuple(family.response_schema for family in PAYLOADS.values() if family.native)
+INVOCATION_EVENTS = tuple(f.chunk_schema for f in PAYLOADS.values() if f.native and f.chunk_schema)
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer"},
     "basic": {"type": "http", "scheme": "basic"},

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import jsonschema_rs
 import orjson
 
+from harness.families import PAYLOADS
 from harness.families.features import FEATURES, used_features
 from harness.schemas.registry import registry
 from mock_server.defects import check_defects
@@ -21,10 +22,14 @@ from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
 from mock_server.limits import EXPLAIN_LIMIT_BYTES
 from mock_server.profile import ModelSpec, Profile
 
+# Stored Responses API conversations (previous_response_id): at most this many, holding at most this
+# many bytes of JSON in all; the oldest go first.
+CONVERSATIONS_KEPT = 1000
+CONVERSATION_BYTES = 64 * 1024 * 1024
 MEMO_SIZE = 512  # answers kept at most ...
 MEMO_TOKENS = 2_000_000  # ... and their tokens in all (each held as an int in a list and as text: ~80 MB)
 T = TypeVar("T")
-REQUEST_SCHEMAS = ("chat_request", "completions_request", "embeddings_request", "invocations_request")
+REQUEST_SCHEMAS = (*(f.request_schema for f in PAYLOADS.values()), "invocations_request")
 
 
 def json_int(value: Any) -> int | None:
@@ -79,6 +84,8 @@ class MockState:
         self._memo: dict[bytes, Any] = {}
         self._memo_lock = threading.Lock()
         self._memo_tokens = 0
+        self._conversations: dict[str, tuple[list[dict[str, Any]], int]] = {}
+        self._conversation_bytes = 0
 
     def has(self, defect: str) -> bool:
         return defect in self.defects
@@ -105,6 +112,23 @@ class MockState:
             while len(self._memo) > MEMO_SIZE or self._memo_tokens > MEMO_TOKENS:
                 self._memo_tokens -= self._memo.pop(next(iter(self._memo)))[1]
         return value
+
+    def keep_conversation(self, response_id: str, messages: list[dict[str, Any]]) -> None:
+        """Store a response's whole conversation, for a later previous_response_id."""
+        size = len(orjson.dumps(messages))
+        with self._memo_lock:
+            if size <= CONVERSATION_BYTES and response_id not in self._conversations:
+                self._conversations[response_id] = (messages, size)
+                self._conversation_bytes += size
+            while (
+                len(self._conversations) > CONVERSATIONS_KEPT or self._conversation_bytes > CONVERSATION_BYTES
+            ):
+                self._conversation_bytes -= self._conversations.pop(next(iter(self._conversations)))[1]
+
+    def conversation(self, response_id: str) -> list[dict[str, Any]] | None:
+        with self._memo_lock:
+            found = self._conversations.get(response_id)
+        return None if found is None else list(found[0])
 
     def validated(
         self, schema: str, body: Any, stand_in: Callable[[], dict[str, Any]], flavour: Flavour

@@ -67,6 +67,12 @@ class Stream:
         if "stream_no_done" not in self.defects:
             self._add(NOW, b"[DONE]")
 
+    def event(self, kind: str, body: dict[str, Any], wait: int = NOW) -> None:
+        """A typed event (the Responses API's): `event: <kind>`, its data numbered in sequence."""
+        data = orjson.dumps({"type": kind, "sequence_number": len(self.events), **body})
+        end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
+        self.events.append((wait, b"event: " + kind.encode() + b"\ndata: " + data + end))
+
     def _add(self, wait: int, data: bytes) -> None:
         end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
         self.events.append((wait, b"data: " + data + end))

@@ -75,6 +75,9 @@ def response_schema(request: httpx.Request, response: httpx.Response) -> str:
         return "databricks_error" if path.startswith(("/serving-endpoints", "/api/2.0")) else "error"
     if path.endswith("/models"):
         return "models_list"
+    if path.endswith("/responses"):
+        sse = response.headers["content-type"].startswith("text/event-stream")
+        return "responses_event" if sse else "responses_response"
     if path.endswith("/invocations"):
         body = orjson.loads(request.content)
         path = (

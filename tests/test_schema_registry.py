@@ -32,6 +32,9 @@ PAYLOADS = {
     "model",
     "invocations_request",
     "serving_endpoint",
+    "responses_request",
+    "responses_response",
+    "responses_event",
     "databricks_extensions",  # the request fields of the mock's flavours
     "vllm_extensions",
 }

@@ -31,6 +31,7 @@ OPERATIONS = [
     ("/completions", "post", "completions_request", "completions_response"),
     ("/embeddings", "post", "embeddings_request", "embeddings_response"),
     ("/models", "get", None, "models_list"),
+    ("/responses", "post", "responses_request", "responses_response"),
 ]
 
 

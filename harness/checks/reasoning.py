@@ -47,7 +47,8 @@ def _blocks(ex: Exchange, content: list[Any], path: str, needs_answer: bool) -> 
 
 def reasoning_tokens(doc: dict[str, Any]) -> int | None:
     """usage.completion_tokens_details.reasoning_tokens, where an answer reports it."""
-    details = (doc.get("usage") or {}).get("completion_tokens_details")
+    usage = doc.get("usage")
+    details = usage.get("completion_tokens_details") if isinstance(usage, dict) else None
     return integer(details.get("reasoning_tokens")) if isinstance(details, dict) else None
 
 
@@ -112,7 +113,7 @@ def content(ex: Exchange) -> None:
 def tokens(ex: Exchange) -> None:
     doc = chat_completion(ex) or {}
     reasoning = reasoning_tokens(doc)
-    completion = integer((doc.get("usage") or {}).get("completion_tokens"))
+    completion = integer(doc["usage"].get("completion_tokens"))  # a dict: reasoning_tokens came from it
     if reasoning is None or reasoning < 0 or (completion is not None and reasoning > completion):
         raise CheckFailed(
             f"expected 0 <= reasoning_tokens <= completion_tokens ({completion}), got {reasoning}"

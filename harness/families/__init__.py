@@ -6,12 +6,14 @@ schemas under schemas/, its checks and its mock handler.
 
 from __future__ import annotations
 
-from harness.families import chat, completions, embeddings
+from harness.families import chat, completions, embeddings, responses
 from harness.families.base import ContractFamily, PayloadFamily
 
 __all__ = ["CONTRACT", "GENERATED", "MODEL_FLAGS", "PAYLOADS", "ContractFamily", "PayloadFamily"]
 
-PAYLOADS: dict[str, PayloadFamily] = {f.name: f for f in (chat.FAMILY, completions.FAMILY, embeddings.FAMILY)}
+PAYLOADS: dict[str, PayloadFamily] = {
+    f.name: f for f in (chat.FAMILY, completions.FAMILY, embeddings.FAMILY, responses.FAMILY)
+}
 
 # The flag that names each model role's model on the command line.
 MODEL_FLAGS = {"chat": "--model", "embedding": "--embedding-model", "reasoning": "--reasoning-model"}
@@ -59,6 +61,6 @@ def path_for(payload: str, api: str, model: str, native: bool = True) -> str:
     relative = "/models" if payload == "models" else PAYLOADS[payload].route
     if api == "openai":
         return relative
-    if native and payload != "models":
+    if native and payload != "models" and PAYLOADS[payload].native:
         return f"/serving-endpoints/{model}/invocations"
     return "/serving-endpoints" + relative

@@ -1,6 +1,6 @@
 """What a payload family is: everything the pipeline needs to know about one kind of request.
 
-A payload family (chat, completions, embeddings; the Responses API will be one more module) is declared
+A payload family (chat, completions, embeddings, responses) is declared
 once, in its own module beside this one; generators, checks, the contract engine, the load measurement,
 the mock's routing and its OpenAPI document read it instead of restating it.
 """
@@ -26,6 +26,7 @@ class PayloadFamily:
     generates: bool  # the answer carries generated choices and completion tokens (embeddings do not)
     text_field: str | None  # where a choice's generated text lives: "text", "message.content"
     probe: dict[str, Any]  # the cheapest valid request (without model), the pre-flight's
+    native: bool = True  # Databricks' /serving-endpoints/{name}/invocations answers it (by its shape)
 
     @property
     def streams(self) -> bool:

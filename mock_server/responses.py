@@ -39,7 +39,7 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
         state.keep_conversation(response_id, [*messages, _as_message(choice)])
     shown = bool((body.get("reasoning") or {}).get("summary"))
     output = _output(choice, response_id, shown)
-    done = _response(body, answer, response_id, output)
+    done = _response(state, body, answer, response_id, output)
     if body.get("stream"):
         return _stream(state, choice, done, output)
     return JsonReply(done, answer.longest)
@@ -191,7 +191,7 @@ def _output(choice: Choice, response_id: str, shown: bool) -> list[dict[str, Any
 
 
 def _response(
-    body: dict[str, Any], answer: Answer, response_id: str, output: list[dict[str, Any]]
+    state: MockState, body: dict[str, Any], answer: Answer, response_id: str, output: list[dict[str, Any]]
 ) -> dict[str, Any]:
     choice = answer.choices[0]
     cut = choice.finish == "length"
@@ -202,7 +202,9 @@ def _response(
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": choice.tokens,
         "output_tokens_details": {"reasoning_tokens": len(choice.reasoning or ())},
-        "total_tokens": answer.prompt_tokens + choice.tokens,
+        "total_tokens": answer.prompt_tokens
+        + choice.tokens
+        + (1 if "usage_mismatch" in state.defects else 0),
     }
     return {
         "id": response_id,
@@ -229,6 +231,17 @@ def _response(
         "usage": usage,
         "metadata": body.get("metadata") or {},
     }
+
+
+def _retold(done: dict[str, Any]) -> dict[str, Any]:
+    """The response with every output text reversed (the responses_stream_disagrees defect)."""
+    output = [
+        {**item, "content": [{**part, "text": part["text"][::-1]} for part in item["content"]]}
+        if item["type"] == "message"
+        else item
+        for item in done["output"]
+    ]
+    return {**done, "output": output}
 
 
 def _or(value: Any, default: Any) -> Any:
@@ -293,5 +306,7 @@ def _stream(state: MockState, choice: Choice, done: dict[str, Any], output: list
             stream.event("response.content_part.done", {**at, "part": part})
         stream.event("response.output_item.done", {"output_index": index, "item": item}, NOW)
     final = "response.incomplete" if done["status"] == "incomplete" else "response.completed"
+    if "responses_stream_disagrees" in state.defects:
+        done = _retold(done)
     stream.event(final, {"response": done})
     return stream

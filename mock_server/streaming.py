@@ -69,7 +69,8 @@ class Stream:
 
     def event(self, kind: str, body: dict[str, Any], wait: int = NOW) -> None:
         """A typed event (the Responses API's): `event: <kind>`, its data numbered in sequence."""
-        data = orjson.dumps({"type": kind, "sequence_number": len(self.events), **body})
+        number = len(self.events) // (2 if "responses_sequence_repeats" in self.defects else 1)
+        data = orjson.dumps({"type": kind, "sequence_number": number, **body})
         end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
         self.events.append((wait, b"event: " + kind.encode() + b"\ndata: " + data + end))
 

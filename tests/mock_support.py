@@ -124,6 +124,16 @@ class Recorder:
         return len(self.seen)
 
 
+# Defects of the planned answer, which the Responses API renders too, and its check that catches each.
+CAUGHT_IN_RESPONSES = {
+    "usage_mismatch": "responses.usage",
+    "length_ignored": "responses.status",
+    "tool_bad_arguments": "responses.function_call",
+    "tool_undeclared_name": "responses.function_call",
+    "tool_ignore_required": "responses.function_call",
+    "structured_invalid": "responses.structured",
+}
+
 # The flavour a defect shows in, where the default /v1 one (OpenAI's) hides it: reasoning blocks.
 DEFECT_FLAVOUR = {"reasoning_malformed": "databricks"}
 
@@ -159,4 +169,6 @@ CAUGHT_BY = {
     "error_envelope_bare": "negative.envelope",
     "reasoning_malformed": "reasoning.content",
     "reasoning_tokens_over": "reasoning.tokens",
+    "responses_sequence_repeats": "responses.events",
+    "responses_stream_disagrees": "responses.stream_consistent",
 }

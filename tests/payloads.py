@@ -22,7 +22,8 @@ from harness.wire.sse import parse_sse
 CREATED = 1_750_000_000  # 2025-06-15
 CHAT_MODEL = "mock-chat"
 EMBED_MODEL = "mock-embed"
-PATHS = {"completions": "/completions", "embeddings": "/embeddings"}  # every other family: /chat/completions
+# every other family: /chat/completions
+PATHS = {"completions": "/completions", "embeddings": "/embeddings", "responses": "/responses"}
 
 WEATHER_TOOL = {
     "type": "function",
@@ -286,3 +287,120 @@ def fails(name: str, ex: Exchange, *fragments: str) -> CheckFailed:
 
 def skips(name: str, ex: Exchange) -> None:
     assert not CATALOGUE[name].applies(ex), f"{name} should not apply"
+
+
+# -- the Responses API ------------------------------------------------------------------------------
+
+RESPONSES_TOOL = {"type": "function", **WEATHER_TOOL["function"]}
+
+
+def responses_request(**fields: Any) -> dict[str, Any]:
+    return {"model": CHAT_MODEL, "input": "Hello", "max_output_tokens": 32, **fields}
+
+
+def message_item(text: str = "Hello there!", status: str = "completed") -> dict[str, Any]:
+    part = {"type": "output_text", "text": text, "annotations": []}
+    return {"type": "message", "id": "msg_1", "status": status, "role": "assistant", "content": [part]}
+
+
+def function_call_item(name: str = "get_weather", arguments: Any = None) -> dict[str, Any]:
+    arguments = (
+        orjson.dumps(arguments or {"city": "Oslo"}).decode() if not isinstance(arguments, str) else arguments
+    )
+    return {
+        "type": "function_call",
+        "id": "fc_1",
+        "call_id": "call_1",
+        "name": name,
+        "arguments": arguments,
+        "status": "completed",
+    }
+
+
+def responses_response(
+    *output: dict[str, Any], status: str = "completed", tokens: tuple[int, int] = (12, 5), **fields: Any
+) -> dict[str, Any]:
+    given, made = tokens
+    return {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "model": CHAT_MODEL,
+        "output": list(output) or [message_item()],
+        "incomplete_details": {"reason": "max_output_tokens"} if status == "incomplete" else None,
+        "usage": {
+            "input_tokens": given,
+            "output_tokens": made,
+            "total_tokens": given + made,
+            "output_tokens_details": {"reasoning_tokens": 0},
+        },
+        **fields,
+    }
+
+
+def responses_events(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """The typed events that stream `response`, in OpenAI's order (a delta per word), numbered."""
+    started = {**response, "status": "in_progress", "output": [], "usage": None}
+    found: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.in_progress", "response": started},
+    ]
+    for index, item in enumerate(response["output"]):
+        at = {"item_id": item["id"], "output_index": index}
+        if item["type"] == "function_call":
+            found.append(
+                {
+                    "type": "response.output_item.added",
+                    "output_index": index,
+                    "item": {**item, "arguments": ""},
+                }
+            )
+            found += [
+                {"type": "response.function_call_arguments.delta", **at, "delta": d}
+                for d in _words(item["arguments"])
+            ]
+            found.append(
+                {"type": "response.function_call_arguments.done", **at, "arguments": item["arguments"]}
+            )
+        else:
+            found.append(
+                {"type": "response.output_item.added", "output_index": index, "item": {**item, "content": []}}
+            )
+            part = item["content"][0]
+            found.append(
+                {
+                    "type": "response.content_part.added",
+                    **at,
+                    "content_index": 0,
+                    "part": {**part, "text": ""},
+                }
+            )
+            found += [
+                {"type": "response.output_text.delta", **at, "content_index": 0, "delta": d}
+                for d in _words(part["text"])
+            ]
+            found.append(
+                {"type": "response.output_text.done", **at, "content_index": 0, "text": part["text"]}
+            )
+            found.append({"type": "response.content_part.done", **at, "content_index": 0, "part": part})
+        found.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    found.append(
+        {
+            "type": "response.incomplete" if response["status"] == "incomplete" else "response.completed",
+            "response": response,
+        }
+    )
+    return [{**event, "sequence_number": n} for n, event in enumerate(found)]
+
+
+def _words(text: str) -> list[str]:
+    return [word + " " for word in text.split(" ")[:-1]] + [text.split(" ")[-1]]
+
+
+def typed_sse(found: list[dict[str, Any]]) -> bytes:
+    return b"".join(b"event: " + e["type"].encode() + b"\ndata: " + orjson.dumps(e) + b"\n\n" for e in found)
+
+
+def responses_stream(request: dict[str, Any], found: list[dict[str, Any]]) -> Exchange:
+    return stream_exchange("responses", request, typed_sse(found))

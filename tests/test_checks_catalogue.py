@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payloads import (
+    RESPONSES_TOOL,
     WEATHER_TOOL,
     calling,
     chat_request,
@@ -23,8 +24,14 @@ from payloads import (
     embeddings_request,
     embeddings_response,
     exchange,
+    function_call_item,
+    message_item,
     openai_error,
     reasoning_message,
+    responses_events,
+    responses_request,
+    responses_response,
+    responses_stream,
     sse,
     stream_exchange,
     to_chunks,
@@ -97,6 +104,20 @@ def valid_exchanges() -> dict[str, Exchange]:
         ),
         "stream reasoning": stream_exchange(
             "reasoning", chat_request(), to_chunks(chat_response(choice(0, reasoning_message())))
+        ),
+        "responses": exchange("responses", responses_request(), responses_response()),
+        "responses tools": exchange(
+            "responses",
+            responses_request(tools=[RESPONSES_TOOL], tool_choice="required"),
+            responses_response(function_call_item()),
+        ),
+        "responses structured": exchange(
+            "responses",
+            responses_request(text={"format": {"type": "json_object"}}),
+            responses_response(message_item('{"a": 1}')),
+        ),
+        "responses stream": responses_stream(
+            responses_request(), responses_events(responses_response(function_call_item(), message_item()))
         ),
         "invalid": exchange(
             "errors", chat_request(temperature=9), openai_error(), status=400, expect="client_error"

@@ -9,13 +9,15 @@ import base64
 import secrets
 
 import pytest
-from mock_support import CAUGHT_BY, DEFECT_FLAVOUR
+from mock_support import CAUGHT_BY, CAUGHT_IN_RESPONSES, DEFECT_FLAVOUR
 from payloads import (
+    RESPONSES_TOOL,
     TIME_TOOL,
     WEATHER_TOOL,
     chat_request,
     completions_request,
     embeddings_request,
+    responses_request,
 )
 
 from harness.checks import run_checks
@@ -37,7 +39,7 @@ PERSON = {
     "additionalProperties": False,
 }
 USAGE = {"stream_options": {"include_usage": True}}
-CHAT, COMPLETIONS, EMBEDDINGS = "/chat/completions", "/completions", "/embeddings"
+CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES = "/chat/completions", "/completions", "/embeddings", "/responses"
 
 
 def looking_at(url: str) -> dict:
@@ -80,6 +82,20 @@ CASES = [
     ("vision", CHAT, looking_at(NOT_AN_IMAGE), "client_error"),
     ("reasoning", CHAT, chat_request(model="mock-reasoning"), "success"),
     ("reasoning", CHAT, chat_request(model="mock-reasoning", stream=True), "success"),
+    ("responses", RESPONSES, responses_request(max_output_tokens=16), "success"),
+    ("responses", RESPONSES, responses_request(stream=True), "success"),
+    (
+        "responses",
+        RESPONSES,
+        responses_request(tools=[RESPONSES_TOOL], tool_choice="required", max_output_tokens=512),
+        "success",
+    ),
+    (
+        "responses",
+        RESPONSES,
+        responses_request(text={"format": {"type": "json_schema", "name": "p", "schema": PERSON}}),
+        "success",
+    ),
     ("errors", CHAT, chat_request(temperature=9), "client_error"),
     ("auth", CHAT, chat_request(), "unauthorized"),
 ]
@@ -117,3 +133,8 @@ def test_the_clean_mock_passes_every_check() -> None:
 @pytest.mark.parametrize("defect", sorted(CAUGHT_BY))
 def test_a_defect_fails_its_check(defect: str) -> None:
     assert CAUGHT_BY[defect] in failed_checks([defect])
+
+
+@pytest.mark.parametrize("defect", sorted(CAUGHT_IN_RESPONSES))
+def test_a_defect_of_the_answer_fails_its_responses_check_too(defect: str) -> None:
+    assert CAUGHT_IN_RESPONSES[defect] in failed_checks([defect])

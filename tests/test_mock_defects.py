@@ -117,6 +117,22 @@ def reasoning_well_formed(c: TestClient) -> bool:
     )
 
 
+def responses_events(c: TestClient) -> list[dict[str, Any]]:
+    text = post(c, {"model": CHAT, "input": "Hello", "stream": True}, "/v1/responses").text
+    return [json.loads(line.removeprefix("data: ")) for line in text.split("\n") if line.startswith("data: ")]
+
+
+def responses_numbered(c: TestClient) -> bool:
+    numbers = [e["sequence_number"] for e in responses_events(c)]
+    return numbers == sorted(set(numbers))
+
+
+def responses_deltas_agree(c: TestClient) -> bool:
+    found = responses_events(c)
+    text = "".join(e["delta"] for e in found if e["type"] == "response.output_text.delta")
+    return found[-1]["response"]["output"][0]["content"][0]["text"] == text
+
+
 # defect -> the contract property it breaks (True: the property holds)
 PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
     "usage_mismatch": usage_adds_up,
@@ -168,6 +184,8 @@ PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
     "auth_open": lambda c: c.post(CHAT_PATH, json={"model": CHAT, "messages": HELLO}).status_code == 401,
     "error_envelope_bare": lambda c: registry().is_valid("error", post(c, {"model": CHAT}).json()),
     "reasoning_malformed": reasoning_well_formed,
+    "responses_sequence_repeats": responses_numbered,
+    "responses_stream_disagrees": responses_deltas_agree,
     "reasoning_tokens_over": lambda c: (
         (u := post(c, {"model": REASONING, "messages": HELLO}).json()["usage"])["completion_tokens_details"][
             "reasoning_tokens"

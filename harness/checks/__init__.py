@@ -15,6 +15,7 @@ from harness.checks import (  # noqa: F401
     embeddings,
     negative,
     reasoning,
+    responses,
     robustness,
     schema,
     stream,

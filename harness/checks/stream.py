@@ -21,12 +21,19 @@ from harness.checks.views import (
     shorten,
     streamed,
 )
+from harness.families import payload_of
 from harness.schemas.registry import registry
 from harness.wire.exchange import Exchange
 from harness.wire.limits import MAX_ERRORS
 from harness.wire.streams import DONE
 
 SHOWN = 3  # framing problems quoted in one message
+
+
+def _chunked(ex: Exchange) -> bool:
+    """A stream of chunks (chat, completions): [DONE], one id, choices with finish reasons. The
+    Responses API's typed events have none of those (harness/checks/responses.py judges them)."""
+    return streamed(ex) and payload_of(ex.family).stream_format == "chunks"
 
 
 def _choices(ex: Exchange) -> list[tuple[int, int, int, dict[str, Any]]]:
@@ -65,7 +72,7 @@ def framing(ex: Exchange) -> None:
 @check(
     "stream.done",
     "the stream ends with a data: [DONE] event, and has it nowhere else",
-    applies=streamed,
+    applies=_chunked,
     level="spec",
     why="The stream ends with data: [DONE]; without it a client cannot tell the end from a cut connection.",
     breaks="the openai SDK and LangChain treat a missing [DONE] as a broken stream or hang until timeout",
@@ -90,7 +97,7 @@ def done(ex: Exchange) -> None:
 @check(
     "stream.identity",
     "every chunk carries the same id and the same created",
-    applies=streamed,
+    applies=_chunked,
     level="compat",
     why="One stream is one completion: one id and one created across its chunks.",
     breaks="stream accumulators keyed by id (LangChain's chunk merging, LiteLLM's stream wrapper)",
@@ -137,7 +144,7 @@ def role(ex: Exchange) -> None:
 @check(
     "stream.finish_reason",
     "every choice gets exactly one non-null finish_reason",
-    applies=streamed,
+    applies=_chunked,
     level="compat",
     why="Exactly one finish_reason per choice marks its end; none or two leave the end undefined.",
     breaks=(

@@ -29,6 +29,7 @@ GENERATED: tuple[ContractFamily, ...] = (
     ContractFamily("tools", "chat", "chat"),
     ContractFamily("structured", "chat", "chat"),
     ContractFamily("reasoning", "chat", "reasoning"),
+    ContractFamily("responses", "responses", "chat"),
 )
 CONTRACT: dict[str, ContractFamily] = {
     f.name: f

@@ -27,6 +27,9 @@ class PayloadFamily:
     text_field: str | None  # where a choice's generated text lives: "text", "message.content"
     probe: dict[str, Any]  # the cheapest valid request (without model), the pre-flight's
     native: bool = True  # Databricks' /serving-endpoints/{name}/invocations answers it (by its shape)
+    # "chunks": data-only events shaped like the response, with choices, ending in data: [DONE];
+    # "events": typed events (`event:` and a `type` in the data), ending with a final event.
+    stream_format: str = "chunks"
 
     @property
     def streams(self) -> bool:

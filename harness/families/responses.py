@@ -46,4 +46,5 @@ FAMILY = PayloadFamily(
     text_field=None,
     probe={"input": "ping", "max_output_tokens": 16},
     native=False,
+    stream_format="events",
 )

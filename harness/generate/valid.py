@@ -198,7 +198,7 @@ def _tools(draw: st.DrawFn) -> Body:
             st.sampled_from(_tool_catalog()),
             min_size=1,
             max_size=3,
-            unique_by=lambda entry: entry["tool"]["function"]["name"],
+            unique_by=_tool_name,
         )
     )
     focus = draw(st.sampled_from(declared))  # the tool the conversation is about
@@ -250,6 +250,41 @@ def _structured(draw: st.DrawFn) -> Body:
     return {"messages": messages, "response_format": response_format, **knobs}
 
 
+@st.composite
+def _responses(draw: st.DrawFn) -> Body:
+    """A Responses request; a third get function tools (the tools catalog, in the Responses form, a
+    prompt about one of them, tool_choice sometimes required), a third a text.format (the structured
+    catalog's json_schema, or json_object) and a prompt it fits."""
+    body = draw(_family_params("responses"))
+    extra = draw(st.sampled_from(["plain", "tools", "format"]))
+    if extra == "tools":
+        declared = draw(
+            st.lists(st.sampled_from(_tool_catalog()), min_size=1, max_size=3, unique_by=_tool_name)
+        )
+        focus = draw(st.sampled_from(declared))
+        body["input"] = draw(st.sampled_from(focus["prompts"]))
+        body["tools"] = [
+            {"type": "function", **copy.deepcopy(entry["tool"]["function"])} for entry in declared
+        ]
+        if draw(st.booleans()):
+            body["tool_choice"] = draw(st.sampled_from(["auto", "required"]))
+    elif extra == "format":
+        entry = draw(st.sampled_from(_structured_catalog()))
+        body["input"] = draw(st.sampled_from(entry["prompts"]))
+        if draw(st.booleans()):
+            spec = entry["response_format"]["json_schema"]
+            body["text"] = {"format": {"type": "json_schema", **copy.deepcopy(spec)}}
+        else:
+            body["text"] = {"format": {"type": "json_object"}}
+            body["instructions"] = "Answer in JSON."
+        body["max_output_tokens"] = draw(st.integers(min_value=256, max_value=512))  # room for the JSON
+    return body
+
+
+def _tool_name(entry: dict[str, Any]) -> str:
+    return entry["tool"]["function"]["name"]
+
+
 def _check(schema: dict[str, Any], value: Any, what: str) -> None:
     errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(value)]
     if errors:
@@ -265,6 +300,7 @@ _BUILDERS = {
     "tools": _tools,
     "structured": _structured,
     "reasoning": lambda: _chat_like("reasoning"),
+    "responses": _responses,
 }
 
 

@@ -128,6 +128,11 @@ def _items_in_order(found: list[tuple[int, dict[str, Any]]]) -> None:
         )
 
 
+def _delta_key(kind: str, event: dict[str, Any]) -> tuple[str, int | None, int | None, int | None]:
+    """Which text a delta (or a .done event) belongs to: its kind, item, content part and summary."""
+    return kind, *(integer(event.get(k)) for k in ("output_index", "content_index", "summary_index"))
+
+
 @check(
     "responses.stream_consistent",
     "a stream's deltas add up to what its .done events and its final response say",
@@ -141,29 +146,19 @@ def _items_in_order(found: list[tuple[int, dict[str, Any]]]) -> None:
 )
 def stream_consistent(ex: Exchange) -> None:
     found = _events(ex)
-    added: dict[tuple[str, Any, Any, Any], str] = {}
+    added: dict[tuple[str, int | None, int | None, int | None], list[str]] = {}
     for _, event in found:
         if event["type"] in DELTAS and isinstance(event.get("delta"), str):
-            key = (
-                event["type"],
-                event.get("output_index"),
-                event.get("content_index"),
-                event.get("summary_index"),
-            )
-            added[key] = added.get(key, "") + event["delta"]
+            added.setdefault(_delta_key(event["type"], event), []).append(event["delta"])
+    joined = {key: "".join(parts) for key, parts in added.items()}  # once: a long stream has many
     for i, event in found:
         for delta_type, (done_type, field) in DELTAS.items():
             if event["type"] != done_type:
                 continue
-            key = (
-                delta_type,
-                event.get("output_index"),
-                event.get("content_index"),
-                event.get("summary_index"),
-            )
-            if key in added and event.get(field) != added[key]:
+            key = _delta_key(delta_type, event)
+            if key in joined and event.get(field) != joined[key]:
                 raise CheckFailed(
-                    f"expected {field} {shorten(added[key])!r} (the deltas joined), got"
+                    f"expected {field} {shorten(joined[key])!r} (the deltas joined), got"
                     f" {shorten(str(event.get(field)))!r}",
                     event_path(i, f"$.{field}"),
                 )
@@ -178,7 +173,7 @@ def stream_consistent(ex: Exchange) -> None:
     if final is None:
         return  # responses.events reports the missing final event
     done = {
-        e.get("output_index"): (i, e.get("item"))
+        integer(e.get("output_index")): (i, e.get("item"))
         for i, e in found
         if e["type"] == "response.output_item.done"
     }
@@ -314,7 +309,7 @@ def function_call(ex: Exchange) -> None:
     for position, item in calls:
         name = item.get("name")
         path = f"$.output[{position}]"
-        if name not in declared:
+        if not isinstance(name, str) or name not in declared:
             raise CheckFailed(
                 f"expected a call of a declared tool ({', '.join(sorted(declared))}), got {name!r}"
                 f"{from_stream(ex)}",

@@ -37,7 +37,7 @@ from harness.contract.groups import signature
 from harness.contract.results import ContractResult, Failure, FamilyResult, Unsupported
 from harness.contract.shapes import Shapes, merge_shapes, observe_exchange
 from harness.contract.target import Target
-from harness.families import MODEL_FLAGS, model_role, path_for
+from harness.families import MODEL_FLAGS, model_role, native_route, path_for
 from harness.generate import Case, bad_image_mutations, invalid_mutations, valid_cases
 from harness.interrupt import acknowledge, check_stop, signal_name
 from harness.levels import enforced
@@ -210,7 +210,7 @@ class ContractEngine:
     def _request(self, case: Case, index: int) -> Request:
         """Databricks cases alternate between the native invocations route and the OpenAI-style one."""
         model = self.target.model_for(case.family) or ""
-        native = self.target.api == "databricks" and index % 2 == 0
+        native = index % 2 == 0 and native_route(case.kind, self.target.api)
         body = dict(case.body)
         if native:
             body.pop("model", None)  # the endpoint name in the path says which model

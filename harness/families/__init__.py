@@ -9,7 +9,15 @@ from __future__ import annotations
 from harness.families import chat, completions, embeddings, responses
 from harness.families.base import ContractFamily, PayloadFamily
 
-__all__ = ["CONTRACT", "GENERATED", "MODEL_FLAGS", "PAYLOADS", "ContractFamily", "PayloadFamily"]
+__all__ = [
+    "CONTRACT",
+    "GENERATED",
+    "MODEL_FLAGS",
+    "PAYLOADS",
+    "ContractFamily",
+    "PayloadFamily",
+    "native_route",
+]
 
 PAYLOADS: dict[str, PayloadFamily] = {
     f.name: f for f in (chat.FAMILY, completions.FAMILY, embeddings.FAMILY, responses.FAMILY)
@@ -52,6 +60,12 @@ def families_of(payload: str) -> frozenset[str]:
     return frozenset(f.name for f in GENERATED if f.payload == payload)
 
 
+def native_route(payload: str, api: str) -> bool:
+    """Whether `payload` requests to `api` may take Databricks' invocations route, where the endpoint
+    in the path names the model (and the body has none)."""
+    return api == "databricks" and payload != "models" and PAYLOADS[payload].native
+
+
 def path_for(payload: str, api: str, model: str, native: bool = True) -> str:
     """The request path of a payload family ("models": the model list) on an OpenAI or Databricks target.
 
@@ -62,6 +76,6 @@ def path_for(payload: str, api: str, model: str, native: bool = True) -> str:
     relative = "/models" if payload == "models" else PAYLOADS[payload].route
     if api == "openai":
         return relative
-    if native and payload != "models" and PAYLOADS[payload].native:
+    if native and native_route(payload, api):
         return f"/serving-endpoints/{model}/invocations"
     return "/serving-endpoints" + relative

@@ -28,7 +28,7 @@ from locust import task
 from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
-from harness.families import PAYLOADS, path_for
+from harness.families import PAYLOADS, native_route, path_for
 from harness.load.backoff import Backoff
 from harness.load.measure import StreamMeter, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
@@ -138,10 +138,10 @@ class LLMUser(FastHttpUser):
     def next_body(self) -> dict[str, Any]:
         """A line of --prompts of this family, else a synthetic body; with the model and stream set."""
         body = dict(self.rng.choice(self.file_requests)) if self.file_requests else self.synthetic()
-        if self.settings.api == "openai":
-            body["model"] = self.model
-        else:  # Databricks: the endpoint is in the path
+        if native_route(self.family, self.settings.api):  # Databricks: the endpoint is in the path
             body.pop("model", None)
+        else:
+            body["model"] = self.model
         if self.stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from harness.families import MODEL_FLAGS, PAYLOADS, path_for
+from harness.families import MODEL_FLAGS, PAYLOADS, native_route, path_for
 from harness.targets import ConfigError
 from harness.wire.client import TargetClient, TargetUnreachable
 from harness.wire.exchange import REFUSED, Request, Response
@@ -100,7 +100,7 @@ def preflight(client: TargetClient, api: str, wanted: dict[str, str | None]) -> 
         hint = "" if listed is not None else _hint(client, api)
         raise TargetRefused(f"no model given and none discovered ({where}); give {flags}{hint}")
     kind, model = probed
-    body = {**PAYLOADS[kind].probe, **({} if api == "databricks" else {"model": model})}
+    body = {**PAYLOADS[kind].probe, **({} if native_route(kind, api) else {"model": model})}
     probe = Request("POST", path_for(kind, api, model), body)
     answer = client.send(probe, budgeted=False)
     # No answer to the probe (reset, timeout, a cut body) from a host that answered GET: an endpoint

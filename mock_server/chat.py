@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from harness.tokens import decode, encode
+from mock_server import logprobs
 from mock_server.answer import (
     Answer,
     Choice,
@@ -47,11 +48,12 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     follows from the request alone, so it is remembered; only id and created are made per call."""
     defects, style = state.defects, call.flavour.reasoning
     key = f"chat {style} {model.name} ".encode() + orjson.dumps(body)
+    top = (json_int(body.get("top_logprobs")) or 0) if body.get("logprobs") else None
     if body.get("stream"):
         answer = state.remembered(key, lambda: plan(state, body, model), lambda a: a.size)
-        return _stream(answer, call.number, defects, usage_mode(body), style)
+        return _stream(answer, call.number, defects, usage_mode(body), style, top)
     answer, rest = state.remembered(
-        key, lambda: _rendered(plan(state, body, model), defects, style), lambda done: 2 * done[0].size
+        key, lambda: _rendered(plan(state, body, model), defects, style, top), lambda done: 2 * done[0].size
     )
     head = answer.head("chat.completion", call.number, defects)
     if "schema_violation" in defects:
@@ -232,13 +234,18 @@ def _message(choice: Choice, defects: frozenset[str], style: str) -> dict[str, A
     }
 
 
-def _rendered(answer: Answer, defects: frozenset[str], style: str) -> tuple[Answer, dict[str, Any]]:
-    """The answer with the part of its JSON body that is the same on every call: choices, usage."""
+def _rendered(
+    answer: Answer, defects: frozenset[str], style: str, top: int | None
+) -> tuple[Answer, dict[str, Any]]:
+    """The answer with the part of its JSON body that is the same on every call: choices, usage.
+    `top`: the top_logprobs asked for (None: no logprobs)."""
     choices = [
         {
             "index": c.index,
             "message": _message(c, defects, style),
-            "logprobs": None,
+            "logprobs": None
+            if top is None
+            else {"content": logprobs.entries(c.content, top, defects), "refusal": None},
             "finish_reason": c.finish,
         }
         for c in answer.choices
@@ -246,11 +253,13 @@ def _rendered(answer: Answer, defects: frozenset[str], style: str) -> tuple[Answ
     return answer, {"choices": choices, "usage": answer.usage(defects, style == "hidden")}
 
 
-def _stream(answer: Answer, number: int, defects: frozenset[str], usage: str, style: str) -> Stream:
+def _stream(
+    answer: Answer, number: int, defects: frozenset[str], usage: str, style: str, top: int | None
+) -> Stream:
     """`usage`: "last" (a usage chunk before [DONE]), "each" (also usage so far on every chunk), ""."""
     head = answer.head("chat.completion.chunk", number, defects)
     stream = Stream(head, defects, answer.prompt_tokens if usage == "each" else None)
-    per_choice = [_deltas(choice, defects, style) for choice in answer.choices]
+    per_choice = [_deltas(choice, defects, style, top) for choice in answer.choices]
     for position, (choice, chunks) in enumerate(zip(answer.choices, per_choice, strict=True)):
         opening = {"index": choice.index, "delta": _opening_delta(choice, defects), "finish_reason": None}
         if "stream_double_finish" in defects:
@@ -278,8 +287,9 @@ def _opening_delta(choice: Choice, defects: frozenset[str]) -> dict[str, Any]:
     return delta
 
 
-def _deltas(choice: Choice, defects: frozenset[str], style: str) -> list[dict[str, Any]]:
-    """One chunk's choice per token (or per whole character, for multi-token characters)."""
+def _deltas(choice: Choice, defects: frozenset[str], style: str, top: int | None) -> list[dict[str, Any]]:
+    """One chunk's choice per token (or per whole character, for multi-token characters), with the
+    logprobs of its tokens when asked for (`top` not None)."""
     index = choice.index
     if choice.tool_call is not None:
         return [
@@ -301,5 +311,11 @@ def _deltas(choice: Choice, defects: frozenset[str], style: str) -> list[dict[st
         }
         for p in reasoning
     ]
-    out += [{"index": index, "delta": {"content": p}, "finish_reason": None} for p in pieces(choice.content)]
+    texts = pieces(choice.content)
+    tokens = logprobs.split(texts, choice.content) if top is not None else [[] for _ in texts]
+    for text, ids in zip(texts, tokens, strict=True):
+        delta: dict[str, Any] = {"index": index, "delta": {"content": text}, "finish_reason": None}
+        if top is not None:
+            delta["logprobs"] = {"content": logprobs.entries(ids, top, defects), "refusal": None}
+        out.append(delta)
     return out

@@ -37,6 +37,7 @@ DEFECTS: dict[str, str] = {
     "error_envelope_bare": 'error bodies are {"detail": "..."} instead of the OpenAI envelope',
     "reasoning_malformed": "reasoning blocks have no summary",
     "reasoning_tokens_over": "usage counts more reasoning tokens than completion tokens (OpenAI flavour)",
+    "logprobs_positive": "logprobs are positive numbers",
     "responses_sequence_repeats": "Responses stream events repeat sequence numbers (each pair shares one)",
     "responses_stream_disagrees": "a Responses stream's final response holds other text than its deltas",
 }

@@ -127,7 +127,7 @@ def pieces(ids: list[int]) -> list[str]:
         if text is not None and not pending:
             out.append(text)
             continue
-        pending += _token_bytes(token)
+        pending += token_bytes(token)
         try:
             out.append(pending.decode("utf-8"))
             pending = b""
@@ -139,7 +139,7 @@ def pieces(ids: list[int]) -> list[str]:
 
 
 @lru_cache(maxsize=65536)
-def _token_bytes(token: int) -> bytes:
+def token_bytes(token: int) -> bytes:
     return encoding().decode_single_token_bytes(token)
 
 

@@ -169,6 +169,7 @@ CAUGHT_BY = {
     "error_envelope_bare": "negative.envelope",
     "reasoning_malformed": "reasoning.content",
     "reasoning_tokens_over": "reasoning.tokens",
+    "logprobs_positive": "chat.logprobs",
     "responses_sequence_repeats": "responses.events",
     "responses_stream_disagrees": "responses.stream_consistent",
 }

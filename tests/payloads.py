@@ -234,10 +234,12 @@ def to_chunks(response: dict[str, Any], include_usage: bool = False) -> list[dic
     steps = []
     for c in response["choices"]:
         deltas = _deltas(c["message"])
-        steps.append(
-            [{"index": c["index"], "delta": d, "logprobs": None, "finish_reason": None} for d in deltas]
-            + [{"index": c["index"], "delta": {}, "logprobs": None, "finish_reason": c["finish_reason"]}]
-        )
+        step = [{"index": c["index"], "delta": d, "logprobs": None, "finish_reason": None} for d in deltas]
+        if c.get("logprobs"):  # all the entries on the first content chunk: reassembly joins them
+            first = next(s for s in step if s["delta"].get("content"))
+            first["logprobs"] = c["logprobs"]
+        step.append({"index": c["index"], "delta": {}, "logprobs": None, "finish_reason": c["finish_reason"]})
+        steps.append(step)
     chunks = []
     for k in range(max(len(s) for s in steps)):
         chunks += [{**head, "choices": [s[k]], **extra} for s in steps if k < len(s)]
@@ -404,3 +406,25 @@ def typed_sse(found: list[dict[str, Any]]) -> bytes:
 
 def responses_stream(request: dict[str, Any], found: list[dict[str, Any]]) -> Exchange:
     return stream_exchange("responses", request, typed_sse(found))
+
+
+def with_logprobs(response: dict[str, Any], top: int = 2) -> dict[str, Any]:
+    """`response` with logprobs for each choice's text, a token per space-separated word."""
+    for item in response["choices"]:
+        words = _words(item["message"]["content"])
+        entries = []
+        for k, word in enumerate(words):
+            alternatives = [
+                {"token": word, "logprob": -0.5 * k - 0.1 * j, "bytes": list(word.encode())}
+                for j in range(top)
+            ]
+            entries.append(
+                {
+                    "token": word,
+                    "logprob": -0.5 * k,
+                    "bytes": list(word.encode()),
+                    "top_logprobs": alternatives,
+                }
+            )
+        item["logprobs"] = {"content": entries, "refusal": None}
+    return response

@@ -37,6 +37,7 @@ from payloads import (
     to_chunks,
     tool_call,
     usage,
+    with_logprobs,
 )
 
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
@@ -58,6 +59,11 @@ def valid_exchanges() -> dict[str, Exchange]:
     """One valid exchange per kind of case a contract run produces."""
     return {
         "chat": exchange("chat", chat_request(max_tokens=50, stop="END"), chat_response()),
+        "chat logprobs": exchange(
+            "chat",
+            chat_request(logprobs=True, top_logprobs=2),
+            with_logprobs(chat_response(tokens=usage(12, 3))),
+        ),
         "chat n=2": exchange(
             "chat", chat_request(n=2), chat_response(choice(0), choice(1), tokens=usage(12, 10))
         ),

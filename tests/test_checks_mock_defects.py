@@ -50,6 +50,13 @@ def looking_at(url: str) -> dict:
 # (family, path, body, expect): one of each kind of request a contract run sends.
 CASES = [
     ("chat", CHAT, chat_request(max_tokens=40), "success"),
+    ("chat", CHAT, chat_request(max_tokens=12, logprobs=True, top_logprobs=3), "success"),
+    (
+        "stream",
+        CHAT,
+        chat_request(stream=True, max_tokens=6, logprobs=True, top_logprobs=1, **USAGE),
+        "success",
+    ),
     ("chat", CHAT, chat_request(n=3, max_tokens=5, stop=["e"]), "success"),
     ("chat", CHAT, chat_request(messages=[{"role": "user", "content": "héllo wörld"}]), "success"),
     ("stream", CHAT, chat_request(stream=True, n=2, max_tokens=8, **USAGE), "success"),

@@ -13,6 +13,7 @@ from harness.checks import (  # noqa: F401
     auth,
     chat,
     embeddings,
+    logprobs,
     negative,
     reasoning,
     responses,

@@ -268,6 +268,8 @@ def _stream(
     stream.rounds(per_choice, NOW)
     for choice in answer.choices:
         stream.chunk([{"index": choice.index, "delta": {}, "finish_reason": choice.finish}])
+    if "stream_after_finish" in defects:
+        stream.chunk([{"index": 0, "delta": {"content": " (late)"}, "finish_reason": None}])
     stream.end(answer.usage(defects, style == "hidden") if usage else None)
     return stream
 

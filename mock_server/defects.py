@@ -20,6 +20,7 @@ DEFECTS: dict[str, str] = {
     "stream_no_role": "the first delta of a stream has no role",
     "stream_double_finish": "finish_reason arrives on two chunks of a choice",
     "stream_no_usage": "stream_options.include_usage is ignored",
+    "stream_after_finish": "a content chunk follows the finish_reason chunk",
     "stream_bad_framing": 'SSE events are separated by a single "\\n" instead of a blank line',
     "tool_undeclared_name": "tool calls name a function the request did not declare",
     "tool_bad_arguments": "tool-call arguments violate the function's parameters schema",

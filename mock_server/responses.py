@@ -234,13 +234,18 @@ def _response(
 
 
 def _retold(done: dict[str, Any]) -> dict[str, Any]:
-    """The response with every output text reversed (the responses_stream_disagrees defect)."""
-    output = [
-        {**item, "content": [{**part, "text": part["text"][::-1]} for part in item["content"]]}
-        if item["type"] == "message"
-        else item
-        for item in done["output"]
-    ]
+    """The response told otherwise than its deltas (the responses_stream_disagrees defect): every
+    output text reversed, every function call's arguments with a space more."""
+    output = []
+    for item in done["output"]:
+        if item["type"] == "message":
+            item = {
+                **item,
+                "content": [{**part, "text": part["text"][::-1] + "~"} for part in item["content"]],
+            }
+        elif item["type"] == "function_call":
+            item = {**item, "arguments": item["arguments"] + " "}
+        output.append(item)
     return {**done, "output": output}
 
 

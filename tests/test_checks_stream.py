@@ -140,6 +140,15 @@ def test_finish_reason_fails_when_a_choice_gets_two() -> None:
 # -- usage chunk ----------------------------------------------------------------------------------
 
 
+def test_after_finish_fails_content_that_comes_after_the_finish() -> None:
+    chunks = to_chunks(TWO)
+    late = {**chunks[0], "choices": [{"index": 1, "delta": {"content": "late"}, "finish_reason": None}]}
+    chunks.append(late)
+    failure = fails("stream.after_finish", streamed(chunks, n=2), "nothing for choice 1 after its finish")
+    assert failure.path == f"events[{len(chunks) - 1}].choices[0]"
+    passes("stream.after_finish", streamed(to_chunks(TWO), n=2))
+
+
 def test_usage_chunk_missing_fails() -> None:
     ex = streamed(to_chunks(chat_response()), stream_options={"include_usage": True})
     fails("stream.usage", ex, "choices []", "got 1 choice(s) and usage None")

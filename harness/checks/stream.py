@@ -174,6 +174,42 @@ def finish_reason(ex: Exchange) -> None:
         )
 
 
+def _carried(choice: dict[str, Any]) -> str | None:
+    """What a chunk's choice adds to the answer (content, a tool call, reasoning, a refusal), if anything."""
+    delta = choice.get("delta")
+    if isinstance(choice.get("text"), str) and choice["text"]:
+        return "text"
+    for key in ("content", "tool_calls", "reasoning_content", "refusal"):
+        if isinstance(delta, dict) and delta.get(key):
+            return key
+    return None
+
+
+@check(
+    "stream.after_finish",
+    "nothing arrives for a choice after its finish_reason: no content, tool call, reasoning or refusal",
+    applies=_chunked,
+    level="compat",
+    why="finish_reason ends a choice: a client stops reading it there (and runs the tools it called).",
+    breaks=(
+        "agents that dispatch tool calls on finish_reason, UIs that close the message: the rest is lost or"
+        " shown twice"
+    ),
+)
+def after_finish(ex: Exchange) -> None:
+    finished: dict[int, int] = {}
+    for i, j, index, choice in _choices(ex):
+        what = _carried(choice)
+        if index in finished and what:
+            raise CheckFailed(
+                f"expected nothing for choice {index} after its finish_reason (event {finished[index]}), got"
+                f" {what}",
+                event_path(i, f"$.choices[{j}]"),
+            )
+        if choice.get("finish_reason") is not None:
+            finished.setdefault(index, i)
+
+
 def _usage_requested(ex: Exchange) -> bool:
     options = request_body(ex).get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True

@@ -28,7 +28,9 @@ def reassemble(events: list[dict[str, Any]]) -> dict[str, Any]:
     done = {
         e["output_index"]: e["item"]
         for e in events
-        if e.get("type") == "response.output_item.done" and isinstance(e.get("output_index"), int)
+        if e.get("type") == "response.output_item.done"
+        and isinstance(e.get("output_index"), int)
+        and isinstance(e.get("item"), dict)
     }
     body["output"] = [done[i] for i in sorted(done)]
     return body

@@ -78,14 +78,16 @@ def test_the_embedded_mock_passes_the_whole_catalogue(api: str, tmp_path: Path) 
 
 
 @pytest.mark.parametrize(
-    ("flavour", "api"),
-    [("vllm", "openai"), ("openai", "databricks"), ("databricks", "databricks")],
+    ("flavour", "api", "prefix"),
+    [("vllm", "openai", "/v1"), ("openai", "openai", "/serving-endpoints"), ("databricks", "databricks", "")],
 )
-def test_every_mock_flavour_passes_the_whole_catalogue(flavour: str, api: str, tmp_path: Path) -> None:
+def test_every_mock_flavour_passes_the_whole_catalogue(
+    flavour: str, api: str, prefix: str, tmp_path: Path
+) -> None:
     token = secrets.token_urlsafe(16)
     with running_mock(token=token, flavour=flavour) as root:
         code, output = contract(
-            "--api", api, "--base-url", root + ("/v1" if api == "openai" else ""), "--model", "mock-chat",
+            "--api", api, "--base-url", root + prefix, "--model", "mock-chat",
             "--embedding-model", "mock-embed", "--reasoning-model", "mock-reasoning", "--out", str(tmp_path),
             env={**clean_env(), "OPENAI_API_KEY" if api == "openai" else "DATABRICKS_TOKEN": token},
         )  # fmt: skip
@@ -93,6 +95,18 @@ def test_every_mock_flavour_passes_the_whole_catalogue(flavour: str, api: str, t
     data = report(tmp_path)
     assert data["verdict"] == "passed" and data["totals"]["failed"] == 0
     assert data["families"]["reasoning"]["status"] == "passed"
+
+
+def test_openai_error_envelopes_on_a_databricks_target_fail_databricks_error_code(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    with running_mock(token=token, flavour="openai") as root:
+        code, output = contract(
+            "--api", "databricks", "--base-url", root, "--model", "mock-chat", "--families", "errors",
+            "--out", str(tmp_path), env={**clean_env(), "DATABRICKS_TOKEN": token},
+        )  # fmt: skip
+    assert code == 1, output
+    failures = report(tmp_path)["families"]["errors"]["failures"]
+    assert {f["check"] for f in failures} == {"databricks.error_code"}
 
 
 @pytest.mark.parametrize("defect", sorted(CAUGHT_BY))

@@ -64,7 +64,7 @@ def texts(message: dict[str, Any]) -> list[str]:
 
 def check_messages(body: dict[str, Any]) -> None:
     messages = body["messages"]
-    assert messages[0]["role"] in ("system", "user")
+    assert messages[0]["role"] in ("system", "developer", "user")
     assert messages[-1]["role"] in ("user", "tool")
     for message in messages:
         for text in texts(message):
@@ -105,7 +105,9 @@ def test_stream(case: Case) -> None:
 def test_completions(case: Case) -> None:
     body = check_common(case, "completions")
     prompt = body["prompt"]
-    assert isinstance(prompt, str) or (1 <= len(prompt) <= 3 and all(isinstance(p, str) for p in prompt))
+    strings = 1 <= len(prompt) <= 3 and all(isinstance(p, str) for p in prompt)
+    token_ids = 1 <= len(prompt) <= 16 and all(isinstance(p, int) and 100 <= p <= 20000 for p in prompt)
+    assert isinstance(prompt, str) or strings or token_ids
     assert 1 <= body["max_tokens"] <= 32
     assert body.get("stream", False) is False
     check_sampling(body)
@@ -170,7 +172,7 @@ def test_tools(case: Case) -> None:
         parameters = function["parameters"]
         assert parameters["type"] == "object" and parameters["properties"] and parameters["required"]
     choice = body.get("tool_choice", "auto")
-    assert choice in ("auto", "required") or choice["function"]["name"] in functions
+    assert choice in ("none", "auto", "required") or choice["function"]["name"] in functions
     calls = {}
     for message in body["messages"]:
         for call in message.get("tool_calls", ()):

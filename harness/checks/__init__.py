@@ -12,6 +12,7 @@ from typing import Literal
 from harness.checks import (  # noqa: F401
     auth,
     chat,
+    databricks,
     embeddings,
     logprobs,
     negative,

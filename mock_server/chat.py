@@ -213,7 +213,8 @@ def _reasoning_block(text: str, defects: frozenset[str]) -> dict[str, Any]:
     return {"type": "reasoning", "summary": [{"type": "summary_text", "text": text}]}
 
 
-def _message(choice: Choice, defects: frozenset[str], style: str) -> dict[str, Any]:
+def assistant_message(choice: Choice, defects: frozenset[str], style: str) -> dict[str, Any]:
+    """The message a choice answers with, its reasoning shown in `style` (flavours.py)."""
     if choice.tool_call is not None:
         call = choice.tool_call
         function = {"name": call.name, "arguments": "".join(pieces(call.arguments))}
@@ -242,7 +243,7 @@ def _rendered(
     choices = [
         {
             "index": c.index,
-            "message": _message(c, defects, style),
+            "message": assistant_message(c, defects, style),
             "logprobs": None
             if top is None
             else {"content": logprobs.entries(c.content, top, defects), "refusal": None},

@@ -36,7 +36,8 @@ def respond(state: MockState, call: Call, body: dict[str, Any], model: ModelSpec
     response_id = f"resp_{answer.seed:016x}{call.number:06d}"
     choice = answer.choices[0]
     if body.get("store") is not False:
-        state.keep_conversation(response_id, [*messages, _as_message(choice)])
+        turn = chat.assistant_message(choice, state.defects, "hidden")  # reasoning is not carried over
+        state.keep_conversation(response_id, [*messages, turn])
     shown = bool((body.get("reasoning") or {}).get("summary"))
     output = _output(choice, response_id, shown)
     done = _response(state, body, answer, response_id, output)
@@ -135,19 +136,6 @@ def _chat_request(body: dict[str, Any], messages: list[Message], model: ModelSpe
     if effort not in (None, "none") and not model.reasoning:
         raise invalid(f"reasoning.effort is not supported with the model {model.name!r}.", "reasoning.effort")
     return request
-
-
-def _as_message(choice: Choice) -> Message:
-    """The assistant turn an answer adds to the conversation, as chat has it."""
-    if choice.tool_call is not None:
-        call = choice.tool_call
-        function = {"name": call.name, "arguments": "".join(pieces(call.arguments))}
-        return {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [{"id": call.id, "type": "function", "function": function}],
-        }
-    return {"role": "assistant", "content": "".join(pieces(choice.content))}
 
 
 def _output(choice: Choice, response_id: str, shown: bool) -> list[dict[str, Any]]:

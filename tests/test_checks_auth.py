@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 from payloads import (
     chat_request,
     chat_response,
@@ -12,6 +14,10 @@ from payloads import (
     passes,
     skips,
 )
+
+from harness.checks.auth import BASIC
+from harness.wire.auth import BasicToken
+from harness.wire.redact import redact
 
 
 def refused(body: object, status: int = 401, api: str = "openai", raw: bytes | None = None):
@@ -57,3 +63,26 @@ def test_envelope_fails_a_bare_message() -> None:
 
 def test_envelope_is_judged_only_on_401_or_403() -> None:
     skips("auth.envelope", refused(openai_error(), 400))
+
+
+def basic(response: object, status: int = 200, api: str = "databricks"):
+    return exchange("auth", chat_request(), response, status=status, api=api, note=BASIC)
+
+
+def test_basic_passes_when_databricks_accepts_the_token_as_basic_auth() -> None:
+    passes("auth.basic", basic(chat_response()))
+
+
+def test_basic_fails_when_the_basic_form_is_refused() -> None:
+    refused_basic = basic(databricks_error("Invalid access token."), status=401)
+    fails(
+        "auth.basic", refused_basic, "the token as Basic auth (curl -u token:$DATABRICKS_TOKEN)", "status 401"
+    )
+    skips("auth.basic", basic(chat_response(), api="openai"))
+
+
+def test_the_basic_form_of_the_token_is_a_secret_too() -> None:
+    token = "dapi-basic-secret-0123456789"
+    BasicToken(token)
+    encoded = base64.b64encode(f"token:{token}".encode()).decode()
+    assert encoded not in redact(f"Authorization: Basic {encoded}")

@@ -136,6 +136,7 @@ def valid_exchanges() -> dict[str, Exchange]:
             expect="client_error",
             api="databricks",
         ),
+        "basic auth": exchange("auth", chat_request(), chat_response(), api="databricks", note="basic token"),
         "unauthorized": exchange(
             "auth", chat_request(), openai_error("no", None), status=401, expect="unauthorized"
         ),

@@ -97,16 +97,17 @@ def test_every_mock_flavour_passes_the_whole_catalogue(
     assert data["families"]["reasoning"]["status"] == "passed"
 
 
-def test_openai_error_envelopes_on_a_databricks_target_fail_databricks_error_code(tmp_path: Path) -> None:
+def test_a_databricks_target_answering_as_openai_fails_the_databricks_checks(tmp_path: Path) -> None:
     token = secrets.token_urlsafe(16)
     with running_mock(token=token, flavour="openai") as root:
         code, output = contract(
-            "--api", "databricks", "--base-url", root, "--model", "mock-chat", "--families", "errors",
+            "--api", "databricks", "--base-url", root, "--model", "mock-chat", "--families", "errors,auth",
             "--out", str(tmp_path), env={**clean_env(), "DATABRICKS_TOKEN": token},
         )  # fmt: skip
     assert code == 1, output
-    failures = report(tmp_path)["families"]["errors"]["failures"]
-    assert {f["check"] for f in failures} == {"databricks.error_code"}
+    families = report(tmp_path)["families"]
+    assert {f["check"] for f in families["errors"]["failures"]} == {"databricks.error_code"}
+    assert {"auth.basic", "databricks.error_code"} <= {f["check"] for f in families["auth"]["failures"]}
 
 
 @pytest.mark.parametrize("defect", sorted(CAUGHT_BY))

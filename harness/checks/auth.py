@@ -11,6 +11,7 @@ from harness.wire.exchange import REFUSED, Exchange
 WRONG_TOKEN = "servecheck-deliberately-wrong-token"
 # What the auth family sends instead of the run's token, by the note its exchanges carry.
 WITHOUT_VALID_TOKEN: dict[str, Auth] = {"no token": NoToken(), "wrong token": BearerToken(WRONG_TOKEN)}
+BASIC = "basic token"  # the note of a Databricks request that carries the run's token as Basic auth
 
 
 @check(
@@ -44,3 +45,19 @@ def status(ex: Exchange) -> None:
 )
 def envelope(ex: Exchange) -> None:
     require_envelope(ex)
+
+
+@check(
+    "auth.basic",
+    "with --api databricks, the token sent as Basic auth (user `token`) is accepted",
+    applies=lambda ex: ex.api == "databricks" and ex.note == BASIC,
+    level="compat",
+    why="Databricks' docs query endpoints with `curl -u token:$DATABRICKS_TOKEN`: Basic auth with the token.",
+    breaks="the curl commands of Databricks' docs, scripts and tools that use Basic auth with a PAT",
+)
+def basic(ex: Exchange) -> None:
+    if not 200 <= ex.response.status < 300:
+        raise CheckFailed(
+            f"expected the token as Basic auth (curl -u token:$DATABRICKS_TOKEN) to be accepted, got"
+            f" {describe_status(ex.response)}"
+        )

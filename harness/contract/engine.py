@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
-from harness.checks.auth import WITHOUT_VALID_TOKEN
+from harness.checks.auth import BASIC, WITHOUT_VALID_TOKEN
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
@@ -43,6 +43,7 @@ from harness.interrupt import acknowledge, check_stop, signal_name
 from harness.levels import enforced
 from harness.schemas.registry import registry
 from harness.targets import ConfigError
+from harness.wire.auth import BasicToken
 from harness.wire.client import BudgetExhausted, TargetClient
 from harness.wire.curl import curl_command
 from harness.wire.envelopes import declined_feature, envelope_message
@@ -56,7 +57,7 @@ SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their fi
 @dataclass(frozen=True)
 class Part:
     """Some cases of a family: drawn from `strategy`, sent with each of `auth_modes` ("default": the
-    run's token; else a key of WITHOUT_VALID_TOKEN)."""
+    run's token; BASIC: the run's token as Basic auth; else a key of WITHOUT_VALID_TOKEN)."""
 
     strategy: st.SearchStrategy[Case]
     count: int
@@ -197,7 +198,8 @@ class ContractEngine:
             if not self.target.token:
                 fam.skip(f"target configured without auth (${self.target.token_env} is not set)")
                 return None
-            return [Part(valid_cases("chat", model), min(n, 2), tuple(WITHOUT_VALID_TOKEN))]
+            modes = (*WITHOUT_VALID_TOKEN, *((BASIC,) if self.target.api == "databricks" else ()))
+            return [Part(valid_cases("chat", model), min(n, 2), modes)]
         if family == "errors":
             return _spread(invalid_mutations(model, self.target.embedding_model), n)
         parts = [Part(valid_cases(family, model), n)]
@@ -218,9 +220,10 @@ class ContractEngine:
 
     def _exchange(self, case: Case, index: int, auth: str) -> Exchange:
         request = self._request(case, index)
-        response = self.client.send(request, auth=WITHOUT_VALID_TOKEN.get(auth))
+        sent_as = BasicToken(self.target.token or "") if auth == BASIC else WITHOUT_VALID_TOKEN.get(auth)
+        response = self.client.send(request, auth=sent_as)
         expect = "unauthorized" if auth in WITHOUT_VALID_TOKEN else case.expect
-        note = auth if auth in WITHOUT_VALID_TOKEN else case.note
+        note = auth if auth in (*WITHOUT_VALID_TOKEN, BASIC) else case.note
         return Exchange(case.family, request, response, expect, self.target.api, note)
 
     def _sent(self, part: Part, case: Case, index: int, auth: str, answered: list[bool]) -> Sent:

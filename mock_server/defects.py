@@ -36,6 +36,7 @@ DEFECTS: dict[str, str] = {
     "server_error_on_unicode": "500 for prompts with non-ASCII text",
     "auth_open": "any token, or none, is accepted even when a token is configured",
     "error_envelope_bare": 'error bodies are {"detail": "..."} instead of the OpenAI envelope',
+    "unknown_model_400": "an unknown model gets 400, not 404",
     "reasoning_malformed": "reasoning blocks have no summary",
     "reasoning_tokens_over": "usage counts more reasoning tokens than completion tokens (OpenAI flavour)",
     "logprobs_positive": "logprobs are positive numbers",

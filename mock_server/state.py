@@ -166,7 +166,8 @@ class MockState:
         spec = self.models.get(name)
         if spec is None:
             what = "model" if param else "serving endpoint"
-            raise ApiError(404, f"The {what} {name!r} does not exist.", param, "model_not_found")
+            status = 400 if self.has("unknown_model_400") else 404
+            raise ApiError(status, f"The {what} {name!r} does not exist.", param, "model_not_found")
         if kind is not None and spec.kind != kind:
             raise invalid(f"{name!r} is a {spec.kind} model; it cannot serve this request.", param)
         return spec

@@ -170,6 +170,7 @@ CAUGHT_BY = {
     "reasoning_malformed": "reasoning.content",
     "reasoning_tokens_over": "reasoning.tokens",
     "logprobs_positive": "chat.logprobs",
+    "unknown_model_400": "negative.unknown_model",
     "stream_after_finish": "stream.after_finish",
     "responses_sequence_repeats": "responses.events",
     "responses_stream_disagrees": "responses.stream_consistent",

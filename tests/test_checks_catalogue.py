@@ -41,6 +41,7 @@ from payloads import (
 )
 
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
+from harness.generate.invalid import UNKNOWN_MODEL, UNKNOWN_MODEL_NOTE
 from harness.wire.exchange import Exchange
 
 WEATHER = tool_call("get_weather", {"city": "Oslo"})
@@ -135,6 +136,14 @@ def valid_exchanges() -> dict[str, Exchange]:
             status=400,
             expect="client_error",
             api="databricks",
+        ),
+        "unknown model": exchange(
+            "errors",
+            chat_request(model=UNKNOWN_MODEL),
+            openai_error(),
+            status=404,
+            expect="client_error",
+            note=UNKNOWN_MODEL_NOTE,
         ),
         "basic auth": exchange("auth", chat_request(), chat_response(), api="databricks", note="basic token"),
         "unauthorized": exchange(

@@ -21,6 +21,7 @@ from payloads import (
 )
 
 from harness.checks import run_checks
+from harness.generate.invalid import UNKNOWN_MODEL, UNKNOWN_MODEL_NOTE
 from harness.wire.auth import NoToken
 from harness.wire.client import TargetClient
 from harness.wire.exchange import Exchange, Request
@@ -104,6 +105,7 @@ CASES = [
         "success",
     ),
     ("errors", CHAT, chat_request(temperature=9), "client_error"),
+    ("errors", CHAT, chat_request(model=UNKNOWN_MODEL), "client_error", UNKNOWN_MODEL_NOTE),
     ("auth", CHAT, chat_request(), "unauthorized"),
 ]
 
@@ -120,10 +122,10 @@ def failed_checks(defects: list[str]) -> dict[str, str]:
         running_mock(token=token, defects=defects, flavour=flavour_for(defects)) as root,
         TargetClient(root + "/v1", token, "TOKEN") as client,
     ):
-        for family, path, body, expect in CASES:
+        for family, path, body, expect, *note in CASES:
             request = Request("POST", path, body)
             response = client.send(request, auth=NoToken() if expect == "unauthorized" else None)
-            for outcome in run_checks(Exchange(family, request, response, expect)):
+            for outcome in run_checks(Exchange(family, request, response, expect, note="".join(note))):
                 if outcome.status == "failed":
                     failed.setdefault(outcome.check, f"{family}: {outcome.message}")
     return failed

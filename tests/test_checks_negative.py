@@ -14,6 +14,8 @@ from payloads import (
     skips,
 )
 
+from harness.generate.invalid import UNKNOWN_MODEL, UNKNOWN_MODEL_NOTE
+
 
 def rejected(body: object, status: int = 400, api: str = "openai", raw: bytes | None = None):
     note = "temperature out of range"
@@ -101,3 +103,18 @@ def test_envelope_fails_a_non_json_body() -> None:
 def test_envelope_is_judged_only_on_a_4xx() -> None:
     skips("negative.envelope", rejected(openai_error(), 500))
     skips("negative.envelope", rejected(chat_response(), 200))
+
+
+def test_an_unknown_model_must_get_404() -> None:
+    def answered(status: int):
+        request = chat_request(model=UNKNOWN_MODEL)
+        return exchange(
+            "errors", request, openai_error(), status=status, expect="client_error", note=UNKNOWN_MODEL_NOTE
+        )
+
+    passes("negative.unknown_model", answered(404))
+    fails("negative.unknown_model", answered(400), "expected 404 for an unknown model", "got status 400")
+    skips(
+        "negative.unknown_model",
+        exchange("errors", chat_request(temperature=9), openai_error(), status=400, expect="client_error"),
+    )

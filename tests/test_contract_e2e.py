@@ -33,6 +33,7 @@ DEFECT_FAMILY = {
     "vision_accept_bad_data_uri": "vision",
     "accept_invalid": "errors",
     "error_envelope_bare": "errors",
+    "unknown_model_400": "errors",
     "server_error_on_unicode": "chat",
     "auth_open": "auth",
     "bad_finish_reason": "chat",

@@ -37,8 +37,9 @@ def test_each_mutation_breaks_its_request(family: str, mutate, semantic: bool) -
     check()
 
 
-def test_only_the_undeclared_tool_choice_is_semantic() -> None:
-    assert [m.__name__ for _, m, semantic in MUTATIONS if semantic] == ["_undeclared_tool_choice"]
+def test_only_the_unknown_model_and_the_undeclared_tool_choice_are_semantic() -> None:
+    semantic = sorted(m.__name__ for _, m, only_a_server_knows in MUTATIONS if only_a_server_knows)
+    assert semantic == ["_undeclared_tool_choice", "_unknown_model"]
 
 
 @settings(max_examples=40, deadline=None)

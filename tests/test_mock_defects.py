@@ -185,6 +185,7 @@ PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
     "error_envelope_bare": lambda c: registry().is_valid("error", post(c, {"model": CHAT}).json()),
     "reasoning_malformed": reasoning_well_formed,
     "stream_after_finish": lambda c: stream_chunks(c)[-1]["choices"][0]["finish_reason"] is not None,
+    "unknown_model_400": lambda c: post(c, {"model": "nope", "messages": HELLO}).status_code == 404,
     "logprobs_positive": lambda c: all(
         e["logprob"] <= 0 for e in chat(c, logprobs=True, top_logprobs=1)["choices"][0]["logprobs"]["content"]
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import describe_status, shorten
+from harness.generate.invalid import UNKNOWN_MODEL_NOTE
 from harness.wire.envelopes import envelope_problems
 from harness.wire.exchange import Exchange
 
@@ -66,3 +67,19 @@ def status(ex: Exchange) -> None:
 )
 def envelope(ex: Exchange) -> None:
     require_envelope(ex)
+
+
+@check(
+    "negative.unknown_model",
+    "a request for a model the target does not serve gets 404",
+    applies=lambda ex: ex.expect == "client_error" and ex.note == UNKNOWN_MODEL_NOTE,
+    level="compat",
+    why=(
+        "OpenAI answers an unknown model with 404 (model_not_found), as vLLM does and Databricks does for"
+        " an unknown serving endpoint."
+    ),
+    breaks="the openai SDK's NotFoundError handling, fallbacks to another model, model-routing gateways",
+)
+def unknown_model(ex: Exchange) -> None:
+    if ex.response.status != 404:
+        raise CheckFailed(f"expected 404 for {UNKNOWN_MODEL_NOTE}, got {describe_status(ex.response)}")

@@ -211,7 +211,8 @@ class ContractEngine:
 
     def _request(self, case: Case, index: int) -> Request:
         """Databricks cases alternate between the native invocations route and the OpenAI-style one."""
-        model = self.target.model_for(case.family) or ""
+        # The body's model (the run's, or the unknown one an invalid case names) picks the endpoint.
+        model = case.body.get("model") or self.target.model_for(case.family) or ""
         native = index % 2 == 0 and native_route(case.kind, self.target.api)
         body = dict(case.body)
         if native:

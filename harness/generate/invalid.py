@@ -143,6 +143,15 @@ def _json_schema_without_body(draw: st.DrawFn, body: Body) -> str:
     return "response_format json_schema without its json_schema object"
 
 
+UNKNOWN_MODEL = "servecheck-no-such-model"
+UNKNOWN_MODEL_NOTE = f"an unknown model ({UNKNOWN_MODEL!r})"
+
+
+def _unknown_model(draw: st.DrawFn, body: Body) -> str:
+    body["model"] = UNKNOWN_MODEL  # on Databricks' native route the path names it (contract/engine.py)
+    return UNKNOWN_MODEL_NOTE
+
+
 # --- embeddings mutations ----------------------------------------------------------------------
 
 
@@ -167,6 +176,7 @@ MUTATIONS: tuple[tuple[str, Mutation, bool], ...] = (
     ("chat", _unknown_role, False),
     ("chat", _n_zero, False),
     ("chat", _negative_max_tokens, False),
+    ("chat", _unknown_model, True),
     ("tools", _tool_without_name, False),
     ("tools", _parameters_not_object, False),
     ("tools", _undeclared_tool_choice, True),

@@ -201,6 +201,9 @@ def _deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
     deltas: list[dict[str, Any]] = [
         {"role": "assistant", "content": "" if isinstance(content, str) else None}
     ]
+    for key in ("reasoning_content", "reasoning"):  # vLLM's reasoning text streams before the answer
+        if isinstance(message.get(key), str):
+            deltas += [{key: piece} for piece in _fragments(message[key])]
     if isinstance(content, str):
         deltas += [{"content": piece} for piece in _fragments(content)]
     for block in content if isinstance(content, list) else []:

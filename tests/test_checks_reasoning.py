@@ -119,3 +119,9 @@ def test_streamed_reasoning_is_judged_once_reassembled() -> None:
 
 def test_other_families_are_not_judged() -> None:
     skips(NAME, exchange("chat", chat_request(), chat_response()))
+
+
+def test_vllms_newer_reasoning_field_counts_too() -> None:
+    passes(NAME, reasoned(assistant("42", reasoning="Six times seven.")))
+    streamed = to_chunks(chat_response(choice(0, assistant("42", reasoning="Six times seven."))))
+    passes(NAME, stream_exchange("reasoning", chat_request(), streamed))

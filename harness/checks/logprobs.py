@@ -23,6 +23,7 @@ from harness.checks.views import (
     tool_calls,
     usage_counts,
 )
+from harness.families.reassembly import REASONING_FIELDS
 from harness.wire.exchange import Exchange
 
 
@@ -101,7 +102,7 @@ def logprobs(ex: Exchange) -> None:
             got = shorten(repr(joined))
             raise CheckFailed(f"expected tokens spelling {shorten(text)!r}, got {got}{from_stream(ex)}", path)
     counts = usage_counts(chat_completion(ex) or {})
-    reasoning = any(message(c).get("reasoning_content") for _, c in found)
+    reasoning = any(message(c).get(key) for _, c in found for key in REASONING_FIELDS)
     if len(found) == 1 and counts is not None and not reasoning:
         position, choice = found[0]
         entries = choice["logprobs"]["content"]

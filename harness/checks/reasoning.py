@@ -2,7 +2,8 @@
 
 Three forms count: Databricks content blocks (at least one reasoning block, each with a non-empty
 summary whose parts have text, and a text block with the answer), the vLLM/DeepSeek style (a
-non-empty reasoning_content beside a content string), both as schema reasoning.json describes them,
+non-empty reasoning_content, or `reasoning` as vLLM now names it, beside a content string), as
+schema reasoning.json describes them,
 and OpenAI's hidden reasoning (a content string, the reasoning counted in
 usage.completion_tokens_details.reasoning_tokens, which completion_tokens include).
 A choice cut by the token limit, or one that calls tools, may lack the answer: only its reasoning
@@ -15,6 +16,7 @@ from typing import Any
 
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import chat_completion, choices, from_stream, integer, message, streamed, tool_calls
+from harness.families.reassembly import REASONING_FIELDS
 from harness.wire.exchange import Exchange
 
 
@@ -45,6 +47,11 @@ def _blocks(ex: Exchange, content: list[Any], path: str, needs_answer: bool) -> 
         raise CheckFailed(f"expected a text block with the answer, got none{from_stream(ex)}", path)
 
 
+def _reasoned(msg: dict[str, Any]) -> bool:
+    """Reasoning text beside the answer: reasoning_content, or vLLM's newer `reasoning`."""
+    return any(_said(msg.get(key)) for key in REASONING_FIELDS)
+
+
 def reasoning_tokens(doc: dict[str, Any]) -> int | None:
     """usage.completion_tokens_details.reasoning_tokens, where an answer reports it."""
     usage = doc.get("usage")
@@ -58,10 +65,7 @@ def _judgeable(ex: Exchange) -> bool:
         return False
     if not streamed(ex) or isinstance(doc.get("usage"), dict):
         return True
-    return any(
-        isinstance(message(c).get("content"), list) or message(c).get("reasoning_content")
-        for _, c in choices(doc)
-    )
+    return any(isinstance(message(c).get("content"), list) or _reasoned(message(c)) for _, c in choices(doc))
 
 
 @check(
@@ -89,7 +93,7 @@ def content(ex: Exchange) -> None:
         needs_answer = choice.get("finish_reason") != "length" and not tool_calls(choice)
         if isinstance(body, list):
             _blocks(ex, body, path, needs_answer)
-        elif not _said(msg.get("reasoning_content")) and not hidden:
+        elif not _reasoned(msg) and not hidden:
             raise CheckFailed(
                 f"expected reasoning (content blocks, reasoning_content, or"
                 f" usage.completion_tokens_details.reasoning_tokens), got content of type"

@@ -22,6 +22,7 @@ from harness.checks.views import (
     streamed,
 )
 from harness.families import payload_of
+from harness.families.reassembly import REASONING_FIELDS
 from harness.schemas.registry import registry
 from harness.wire.exchange import Exchange
 from harness.wire.limits import MAX_ERRORS
@@ -179,7 +180,7 @@ def _carried(choice: dict[str, Any]) -> str | None:
     delta = choice.get("delta")
     if isinstance(choice.get("text"), str) and choice["text"]:
         return "text"
-    for key in ("content", "tool_calls", "reasoning_content", "refusal"):
+    for key in ("content", "tool_calls", *REASONING_FIELDS, "refusal"):
         if isinstance(delta, dict) and delta.get(key):
             return key
     return None

@@ -1,18 +1,22 @@
 """Stream reassembly: the chunks of a streamed completion folded back into the body a plain request gets.
 
 Chat chunks become a chat.completion: per choice the role of the first delta, the content deltas
-concatenated (Databricks content blocks merged block by block), refusal and reasoning_content
-concatenated, tool calls assembled by index with their argument fragments concatenated, logprobs
-joined, the last finish_reason; and the usage of the usage chunk. Completions chunks become a
-text_completion the same way. Nothing is invented: a field no chunk carried stays absent (or null),
-so the reassembled body fails its schema exactly where the stream fell short. Values that are not
-shaped like chunk parts are skipped; the per-chunk schema check reports them.
+concatenated (Databricks content blocks merged block by block), refusal and reasoning_content (or
+vLLM's newer `reasoning`) concatenated, tool calls assembled by index with their argument fragments
+concatenated, logprobs joined, the last finish_reason; and the usage of the usage chunk. Completions
+chunks become a text_completion the same way. Nothing is invented: a field no chunk carried stays
+absent (or null), so the reassembled body fails its schema exactly where the stream fell short.
+Values that are not shaped like chunk parts are skipped; the per-chunk schema check reports them.
 """
 
 from __future__ import annotations
 
 import copy
 from typing import Any
+
+# Where a message's reasoning text lives: DeepSeek's reasoning_content, and `reasoning`, which vLLM
+# moved to (vllm-project/vllm#27752) and which OpenRouter uses.
+REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
 def reassemble(chunks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -80,7 +84,7 @@ class _Message:
         self.saw_content = False
         self.listed = False  # some delta carried content as a list of blocks (Databricks reasoning)
         self.refusal: list[str] = []
-        self.reasoning: list[str] = []
+        self.reasoning: dict[str, list[str]] = {}  # by field: reasoning_content, or vLLM's newer reasoning
         self.calls: dict[int, dict[str, Any]] = {}
         self.logprobs: dict[str, list[Any]] | None = None
         self.finish_reason: str | None = None
@@ -91,9 +95,11 @@ class _Message:
             if self.role is None and isinstance(delta.get("role"), str):
                 self.role = delta["role"]
             self._content(delta.get("content"))
-            for key, parts in (("refusal", self.refusal), ("reasoning_content", self.reasoning)):
+            if isinstance(delta.get("refusal"), str):
+                self.refusal.append(delta["refusal"])
+            for key in REASONING_FIELDS:
                 if isinstance(delta.get(key), str):
-                    parts.append(delta[key])
+                    self.reasoning.setdefault(key, []).append(delta[key])
             if isinstance(delta.get("tool_calls"), list):
                 for call in delta["tool_calls"]:
                     if isinstance(call, dict) and _is_int(call.get("index")):
@@ -160,8 +166,8 @@ class _Message:
             _joined(call["function"], "arguments")
         message: dict[str, Any] = {"role": self.role, "content": self._final_content()}
         message["refusal"] = _join(self.refusal)
-        if self.reasoning:
-            message["reasoning_content"] = "".join(self.reasoning)
+        for key, parts in self.reasoning.items():
+            message[key] = "".join(parts)
         if self.calls:
             message["tool_calls"] = [self.calls[i] for i in sorted(self.calls)]
         logprobs = None

@@ -35,9 +35,10 @@ def split(texts: list[str], ids: list[int]) -> list[list[int]]:
     of one multi-token character)."""
     groups, at = [], 0
     for text in texts:
-        need, group = len(text.encode()), []
-        while at < len(ids) and (not group or sum(len(token_bytes(t)) for t in group) < need):
+        need, group, size = len(text.encode()), [], 0
+        while at < len(ids) and (not group or size < need):
             group.append(ids[at])
+            size += len(token_bytes(ids[at]))
             at += 1
         groups.append(group)
     if groups and at < len(ids):

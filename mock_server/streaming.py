@@ -71,12 +71,12 @@ class Stream:
         """A typed event (the Responses API's): `event: <kind>`, its data numbered in sequence."""
         number = len(self.events) // (2 if "responses_sequence_repeats" in self.defects else 1)
         data = orjson.dumps({"type": kind, "sequence_number": number, **body})
-        end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
-        self.events.append((wait, b"event: " + kind.encode() + b"\ndata: " + data + end))
+        self._add(wait, data, b"event: " + kind.encode() + b"\n")
 
-    def _add(self, wait: int, data: bytes) -> None:
+    def _add(self, wait: int, data: bytes, field_lines: bytes = b"") -> None:
+        """One SSE event: `field_lines` (an `event:` line), then its data line."""
         end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
-        self.events.append((wait, b"data: " + data + end))
+        self.events.append((wait, field_lines + b"data: " + data + end))
 
 
 def _carries_token(delta: dict[str, Any]) -> bool:

@@ -88,14 +88,14 @@ def events(ex: Exchange) -> None:
         raise CheckFailed(
             f"expected response.created first, got {first['type']!r}", event_path(first_at, "$.type")
         )
-    finals = [(i, e) for i, e in found if e["type"] in FINAL]
-    if not finals:
+    final_at = next((k for k, (_, event) in enumerate(found) if event["type"] in FINAL), None)
+    if final_at is None:
         raise CheckFailed(f"expected a final event ({', '.join(FINAL)}), got none")
-    if finals[0][1] is not found[-1][1]:
-        at, final = finals[0]
+    if final_at != len(found) - 1:
+        at, final = found[final_at]
         raise CheckFailed(
-            f"expected {final['type']} to be the last event, got {len(found) - 1 - found.index((at, final))}"
-            " event(s) after it",
+            f"expected {final['type']} to be the last event, got {len(found) - 1 - final_at} event(s)"
+            " after it",
             event_path(at),
         )
     _items_in_order(found)

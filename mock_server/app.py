@@ -239,7 +239,11 @@ def _error(state: MockState, flavour: Flavour, err: ApiError) -> Response:
 
 
 def _models(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
-    return JsonReply(models_body(state.profile))
+    listed = models_body(state.profile)
+    if state.has("models_list_incomplete"):
+        chat = state.first_model("chat")
+        listed["data"] = [m for m in listed["data"] if m["id"] != chat]
+    return JsonReply(listed)
 
 
 def _model(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
@@ -251,7 +255,10 @@ def _endpoints(state: MockState, call: Call, body: Any, params: dict[str, str]) 
 
 
 def _endpoint(state: MockState, call: Call, body: Any, params: dict[str, str]) -> JsonReply:
-    return JsonReply(endpoints.record(state.model(params["name"], param=None)))
+    found = endpoints.record(state.model(params["name"], param=None))
+    if state.has("endpoint_record_misnamed"):
+        found["name"] += "-other"
+    return JsonReply(found)
 
 
 # The module answering each payload family, and what it answers a request with no body.
@@ -286,7 +293,7 @@ def _invocations(state: MockState, call: Call, body: Any, params: dict[str, str]
     name = params["name"]
     spec = state.model(name, param=None)
     served = endpoints.served_entity(spec)
-    if params.get("served", served) != served:
+    if params.get("served", served) != served or ("served" in params and state.has("served_model_404")):
         raise ApiError(404, f"The served model {params['served']!r} is not part of the endpoint {name!r}.")
     call.headers["served-model-name"] = served
     body = state.validated(

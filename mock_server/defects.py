@@ -41,6 +41,9 @@ DEFECTS: dict[str, str] = {
     "reasoning_tokens_over": "usage counts more reasoning tokens than completion tokens (OpenAI flavour)",
     "logprobs_positive": "logprobs are positive numbers",
     "responses_sequence_repeats": "Responses stream events repeat sequence numbers (each pair shares one)",
+    "models_list_incomplete": "GET /models leaves out the first chat model",
+    "endpoint_record_misnamed": "the Databricks endpoint record names another endpoint",
+    "served_model_404": "the served-models route answers 404 for the endpoint's own served entity",
     "responses_stream_disagrees": "a Responses stream's final response holds other text than its deltas",
 }
 

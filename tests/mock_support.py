@@ -137,6 +137,17 @@ CAUGHT_IN_RESPONSES = {
 # The flavour a defect shows in, where the default /v1 one (OpenAI's) hides it: reasoning blocks.
 DEFECT_FLAVOUR = {"reasoning_malformed": "databricks"}
 
+# The adaptive family's checks (harness/contract/adaptive.py), the api whose probes show each defect, and
+# the defect; the last three are seen by no other family.
+CAUGHT_ADAPTIVELY = {
+    "stop_ignored": ("openai", "adaptive.stop"),
+    "length_ignored": ("openai", "adaptive.length"),
+    "models_list_incomplete": ("openai", "models.listed"),
+    "endpoint_record_misnamed": ("databricks", "databricks.endpoint"),
+    "served_model_404": ("databricks", "databricks.served_model"),
+}
+ONLY_ADAPTIVELY = ("models_list_incomplete", "endpoint_record_misnamed", "served_model_404")
+
 # The check each defect breaks (others may fail too: a defect can have knock-on effects).
 CAUGHT_BY = {
     "usage_mismatch": "chat.usage",

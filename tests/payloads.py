@@ -172,21 +172,90 @@ def exchange(
     content_type: str = "application/json",
     error: str | None = None,
     note: str = "",
+    context: dict[str, Any] | None = None,
+    get: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Exchange:
-    """An exchange answered with `response` as JSON (or the `raw` bytes), parsed as the client does."""
+    """An exchange answered with `response` as JSON (or the `raw` bytes), parsed as the client does;
+    `get`: a GET of that path (no body) instead of the family's POST."""
     body = raw if raw is not None else b"" if response is None else orjson.dumps(response)
     try:
         parsed = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         parsed = None
-    headers = {"content-type": content_type} if content_type else {}
+    headers = {**({"content-type": content_type} if content_type else {}), **(headers or {})}
+    sent = (
+        Request("GET", get)
+        if get
+        else Request("POST", "/v1" + PATHS.get(family, "/chat/completions"), request)
+    )
     return Exchange(
         family,
-        Request("POST", "/v1" + PATHS.get(family, "/chat/completions"), request),
+        sent,
         Response(status, headers, body, json=parsed, error=error),
         expect,
         api,
         note,
+        context or {},
+    )
+
+
+# -- the adaptive family's probes (harness/contract/adaptive.py) -----------------------------------
+
+BASE_TEXT = "The lamp turns slowly over the dark water."
+
+
+def stop_replay(text: str, finish_reason: str = "stop", stop: str = "dark") -> Exchange:
+    """The replay of BASE_TEXT with a stop sequence taken from it, answered with `text`."""
+    context = {"check": "adaptive.stop", "base_text": BASE_TEXT, "stop": stop}
+    answer = chat_response(choice(message=assistant(text), finish_reason=finish_reason), tokens=usage(12, 6))
+    return exchange("chat", chat_request(stop=[stop]), answer, context=context)
+
+
+def length_replay(text: str, finish_reason: str = "length", tokens: int = 4, limit: int = 4) -> Exchange:
+    """The replay of BASE_TEXT (9 tokens) with max_tokens `limit`, answered with `text`."""
+    context = {"check": "adaptive.length", "base_text": BASE_TEXT, "base_tokens": 9}
+    answer = chat_response(
+        choice(message=assistant(text), finish_reason=finish_reason), tokens=usage(12, tokens)
+    )
+    return exchange("chat", chat_request(max_tokens=limit), answer, context=context)
+
+
+def model_record(model: str = CHAT_MODEL) -> dict[str, Any]:
+    return {"id": model, "object": "model", "created": CREATED, "owned_by": "servecheck"}
+
+
+def models_exchange(listed: Any, served: str | None = CHAT_MODEL) -> Exchange:
+    return exchange("models", {}, listed, get="/models", context={"check": "models.listed", "served": served})
+
+
+def endpoint_record(
+    name: str = CHAT_MODEL, ready: str = "READY", routed: str | None = None
+) -> dict[str, Any]:
+    entity = f"{CHAT_MODEL}-1"
+    return {
+        "name": name,
+        "state": {"ready": ready, "config_update": "NOT_UPDATING"},
+        "config": {
+            "served_entities": [{"name": entity, "entity_name": f"system.ai.{CHAT_MODEL}"}],
+            "traffic_config": {
+                "routes": [{"served_model_name": routed or entity, "traffic_percentage": 100}]
+            },
+        },
+        "task": "llm/v1/chat",
+    }
+
+
+def endpoint_exchange(record: Any) -> Exchange:
+    context = {"check": "databricks.endpoint", "served": CHAT_MODEL}
+    path = f"/api/2.0/serving-endpoints/{CHAT_MODEL}"
+    return exchange("endpoint", {}, record, get=path, api="databricks", context=context)
+
+
+def served_exchange(answer: Any, status: int = 200, headers: dict[str, str] | None = None) -> Exchange:
+    context = {"check": "databricks.served_model", "served": f"{CHAT_MODEL}-1", "endpoint_status": 200}
+    return exchange(
+        "chat", chat_request(), answer, status=status, api="databricks", context=context, headers=headers
     )
 
 

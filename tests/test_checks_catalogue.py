@@ -23,16 +23,23 @@ from payloads import (
     databricks_error,
     embeddings_request,
     embeddings_response,
+    endpoint_exchange,
+    endpoint_record,
     exchange,
     function_call_item,
+    length_replay,
     message_item,
+    model_record,
+    models_exchange,
     openai_error,
     reasoning_message,
     responses_events,
     responses_request,
     responses_response,
     responses_stream,
+    served_exchange,
     sse,
+    stop_replay,
     stream_exchange,
     to_chunks,
     tool_call,
@@ -145,6 +152,12 @@ def valid_exchanges() -> dict[str, Exchange]:
             expect="client_error",
             note=UNKNOWN_MODEL_NOTE,
         ),
+        "stop replay": stop_replay("The lamp turns slowly over the "),
+        "length replay": length_replay("The lamp turns slowly"),
+        "models list": models_exchange({"object": "list", "data": [model_record()]}),
+        "model record": exchange("model", {}, model_record(), get="/models/mock-chat"),
+        "endpoint record": endpoint_exchange(endpoint_record()),
+        "served model": served_exchange(chat_response(), headers={"served-model-name": "mock-chat-1"}),
         "basic auth": exchange("auth", chat_request(), chat_response(), api="databricks", note="basic token"),
         "unauthorized": exchange(
             "auth", chat_request(), openai_error("no", None), status=401, expect="unauthorized"
@@ -253,8 +266,16 @@ def test_no_check_crashes_on_a_mangled_response(kind: str, data: st.DataObject) 
         ex = stream_exchange(ex.family, ex.request.body, sse(_mutated(chunks, data)))
     else:
         body = _mutated(ex.response.json, data)
+        get = ex.request.path if ex.request.method == "GET" else None
         ex = exchange(
-            ex.family, ex.request.body, body, status=ex.response.status, expect=ex.expect, api=ex.api
+            ex.family,
+            ex.request.body,
+            body,
+            status=ex.response.status,
+            expect=ex.expect,
+            api=ex.api,
+            context=ex.context,
+            get=get,
         )
     for outcome in run_checks(ex):
         assert outcome.status in ("passed", "failed")

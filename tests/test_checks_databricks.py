@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from payloads import chat_request, databricks_error, exchange, fails, openai_error, passes, skips
+from payloads import (
+    chat_request,
+    chat_response,
+    databricks_error,
+    endpoint_exchange,
+    endpoint_record,
+    exchange,
+    fails,
+    openai_error,
+    passes,
+    served_exchange,
+    skips,
+)
 
 NAME = "databricks.error_code"
 
@@ -26,3 +38,36 @@ def test_an_openai_envelope_on_a_databricks_target_fails() -> None:
 def test_openai_targets_and_answers_are_not_judged() -> None:
     skips(NAME, refused(openai_error(), api="openai"))
     skips(NAME, refused(databricks_error(), status=500))
+
+
+def test_the_endpoint_record_passes() -> None:
+    passes("databricks.endpoint", endpoint_exchange(endpoint_record()))
+
+
+def test_a_misnamed_unready_or_misrouted_record_fails() -> None:
+    fails("databricks.endpoint", endpoint_exchange(endpoint_record(name="other")), "record of 'mock-chat'")
+    failure = fails("databricks.endpoint", endpoint_exchange(endpoint_record(ready="NOT_READY")), "READY")
+    assert failure.path == "$.state.ready"
+    fails("databricks.endpoint", endpoint_exchange(endpoint_record(routed="ghost")), "'ghost'", "mock-chat-1")
+    fails("databricks.endpoint", endpoint_exchange({"name": "mock-chat"}), "valid serving_endpoint")
+    bare = endpoint_record()
+    bare["config"]["served_entities"] = []
+    fails("databricks.endpoint", endpoint_exchange(bare), "served entities")
+
+
+def test_the_served_model_answering_as_its_endpoint_passes() -> None:
+    passes("databricks.served_model", served_exchange(chat_response()))
+    passes(
+        "databricks.served_model",
+        served_exchange(chat_response(), headers={"served-model-name": "mock-chat-1"}),
+    )
+
+
+def test_a_served_model_refused_or_named_otherwise_fails() -> None:
+    fails("databricks.served_model", served_exchange(databricks_error(), status=404), "'mock-chat-1'", "404")
+    fails(
+        "databricks.served_model",
+        served_exchange(chat_response(), headers={"served-model-name": "other-2"}),
+        "served-model-name header 'mock-chat-1', got 'other-2'",
+    )
+    skips("databricks.served_model", exchange("chat", chat_request(), chat_response(), api="databricks"))

@@ -23,6 +23,10 @@ CHAT_PATH = "/v1/chat/completions"
 MOVIE = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
 
 
+def get(client: TestClient, path: str) -> Any:
+    return client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+
+
 def post(client: TestClient, body: Any, path: str = CHAT_PATH, **kwargs: Any) -> Any:
     return client.post(path, json=body, headers={"Authorization": f"Bearer {TOKEN}"}, **kwargs)
 
@@ -190,6 +194,14 @@ PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
         e["logprob"] <= 0 for e in chat(c, logprobs=True, top_logprobs=1)["choices"][0]["logprobs"]["content"]
     ),
     "responses_sequence_repeats": responses_numbered,
+    "models_list_incomplete": lambda c: CHAT in [m["id"] for m in get(c, "/v1/models").json()["data"]],
+    "endpoint_record_misnamed": lambda c: get(c, f"/api/2.0/serving-endpoints/{CHAT}").json()["name"] == CHAT,
+    "served_model_404": lambda c: (
+        post(
+            c, {"messages": HELLO}, f"/serving-endpoints/{CHAT}/served-models/{CHAT}-1/invocations"
+        ).status_code
+        == 200
+    ),
     "responses_stream_disagrees": responses_deltas_agree,
     "reasoning_tokens_over": lambda c: (
         (u := post(c, {"model": REASONING, "messages": HELLO}).json()["usage"])["completion_tokens_details"][

@@ -10,11 +10,13 @@ from typing import Literal
 
 # Each module registers its checks on import.
 from harness.checks import (  # noqa: F401
+    adaptive,
     auth,
     chat,
     databricks,
     embeddings,
     logprobs,
+    models,
     negative,
     reasoning,
     responses,

@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from typing import Any
 
 from hypothesis import strategies as st
 
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
 from harness.checks.auth import BASIC, WITHOUT_VALID_TOKEN
+from harness.checks.views import describe_status
+from harness.contract.adaptive import Probed, probe
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
@@ -52,6 +55,8 @@ from harness.wire.exchange import REFUSED, Exchange, Request, Response
 EXCERPT_BYTES = 2000
 SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
 SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their first example
+PROBES = 5  # the adaptive family's requests, as its progress counts them
+NOT_SERVED = (404, 405, 501)  # an optional probe's route is not there: nothing to judge, and said so
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ class Sent:
     response cut to what a failure record quotes, so a family of hostile answers (10 MB streams of
     100,000 events) is not held whole until the last one arrives. Counted later, in case order."""
 
-    part: Part
+    part: Part | None  # None: an adaptive probe (built from earlier answers: nothing to shrink)
     exchange: Exchange  # light: the response's body cut to an excerpt, no events
     shapes: Shapes  # the shapes its answer had
     outcomes: tuple[CheckOutcome, ...]  # empty when the target declined an optional feature
@@ -90,7 +95,7 @@ class Group:
     """A failure group while a family is judged: its check, its first example and how often it came."""
 
     check: str
-    part: Part
+    part: Part | None
     found: Found
     enforced: bool  # False: the run's --level makes it a warning
     count: int = 1
@@ -161,10 +166,16 @@ class ContractEngine:
 
     def _family(self, fam: FamilyResult, auth_verified: bool) -> bool:
         """Plan, send and judge one family; returns whether a valid request has passed auth yet."""
-        parts = self._plan(fam.family, fam)
-        if parts is None:
-            return auth_verified
-        sent, stopped = self._send_all(fam.family, parts)
+        if fam.family == "adaptive":
+            probed = self._probe(fam)
+            if probed is None:
+                return auth_verified
+            sent, stopped = probed
+        else:
+            parts = self._plan(fam.family, fam)
+            if parts is None:
+                return auth_verified
+            sent, stopped = self._send_all(fam.family, parts)
         exchanges = [s.exchange for s in sent]
         fam.requests = len(exchanges)
         if stopped is not None:
@@ -177,6 +188,42 @@ class ContractEngine:
             auth_verified = any(ex.expect == "success" for ex in exchanges)
         self._judge(fam, sent, minimize=self.config.shrink)
         return auth_verified
+
+    def _probe(self, fam: FamilyResult) -> tuple[list[Sent], BaseException | None] | None:
+        """The adaptive family's probes (harness/contract/adaptive.py), sent one after another since each
+        is built from earlier answers, judged as they come back; None when no model serves them."""
+        model = self.target.model_for(fam.family)
+        if model is None:
+            fam.skip(f"no model given ({MODEL_FLAGS[model_role(fam.family)]})")
+            return None
+        found = Probed()
+        emit(self.handlers, FamilyStarted(fam.family, PROBES))
+        sent: list[Sent] = []
+
+        def send(family: str, request: Request, note: str, context: dict[str, Any]) -> Exchange:
+            response = self.client.send(request)
+            ex = Exchange(family, request, response, "success", self.target.api, note, context)
+            if context.get("optional") and response.status in NOT_SERVED:
+                sent.append(Sent(None, _light(ex, keep_json=False), {}, (), None))  # reported as not judged
+            else:
+                sent.append(self._judged(None, ex))
+            emit(self.handlers, RequestSent(fam.family, len(sent), max(PROBES, len(sent))))
+            check_stop()
+            return ex
+
+        stopped: BaseException | None = None
+        try:
+            probe(self.target.api, model, send, found)
+        except (BudgetExhausted, KeyboardInterrupt) as stop:
+            stopped = stop
+            if isinstance(stop, KeyboardInterrupt):
+                acknowledge()
+        fam.unjudged.update(found.unjudged)
+        for one in sent:  # a probe whose check found nothing to judge
+            name = one.exchange.context.get("check")
+            if name and not one.declined and name not in {o.check for o in one.outcomes}:
+                fam.unjudged[name] = _unjudged_reason(one.exchange)
+        return sent, stopped
 
     def _stop_reason(self, stop: BaseException) -> str:
         if isinstance(stop, BudgetExhausted):
@@ -232,6 +279,9 @@ class ContractEngine:
         `answered[index]` says the answer came back before the run was told to stop."""
         ex = self._exchange(case, index, auth)
         answered[index] = not self._stopping.is_set()
+        return self._judged(part, ex)
+
+    def _judged(self, part: Part | None, ex: Exchange) -> Sent:
         # One answer judged at a time: judging is CPU under the GIL anyway, and what it builds (parsed
         # events, reassembly) is then held for one answer, not for every answer in flight.
         with self._judging:
@@ -381,8 +431,8 @@ class ContractEngine:
         """The minimal request that still fails the same way, found by Hypothesis; None if it won't
         reproduce within the group's budget."""
         part, seen = group.part, group.found[0]
-        if part.auth_modes != ("default",):
-            return None  # auth cases are fixed variations: nothing to shrink
+        if part is None or part.auth_modes != ("default",):
+            return None  # probes and auth cases are fixed variations: nothing to shrink
         if seen.response.error is not None or seen.response.status == 429:
             return (
                 None  # a transport fault or rate limit says nothing about the request: resending costs only
@@ -432,6 +482,13 @@ class ContractEngine:
             status="failed" if group.enforced else "warning",
             known=group.enforced and key in self.known,
         )
+
+
+def _unjudged_reason(ex: Exchange) -> str:
+    """Why a probe's check found nothing to judge: what came back, or what its probe says."""
+    if ex.response.error is not None or not 200 <= ex.response.status < 300:
+        return f"{ex.request.method} {ex.request.path} got {describe_status(ex.response)}"
+    return ex.context.get("unjudged", "its answer held nothing to judge")
 
 
 def _light(ex: Exchange, keep_json: bool) -> Exchange:

@@ -56,6 +56,7 @@ class FamilyResult:
     checks: dict[str, CheckTally] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     unsupported: dict[str, Unsupported] = field(default_factory=dict)  # by feature (families/features.py)
+    unjudged: dict[str, str] = field(default_factory=dict)  # check -> why it had nothing to judge
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict)  # observed response shapes (shapes.py)
 
     def tally(self, check: str) -> CheckTally:
@@ -65,6 +66,7 @@ class FamilyResult:
         self.status, self.reason = "skipped", reason
         self.checks.clear()
         self.failures.clear()
+        self.unjudged.clear()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +75,7 @@ class FamilyResult:
             "requests": self.requests,
             "checks": {c: asdict(t) for c, t in self.checks.items()},
             "unsupported": {name: asdict(u) for name, u in self.unsupported.items()},
+            "unjudged": dict(self.unjudged),
             "failures": [asdict(f) for f in self.failures],
         }
 

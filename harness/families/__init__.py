@@ -26,8 +26,8 @@ PAYLOADS: dict[str, PayloadFamily] = {
 # The flag that names each model role's model on the command line.
 MODEL_FLAGS = {"chat": "--model", "embedding": "--embedding-model", "reasoning": "--reasoning-model"}
 
-# Generated contract families, in the order a run goes through them (then "errors", the invalid
-# requests of every payload family, and "auth"); the engine and the pytest plugin read this order.
+# Generated contract families, in the order a run goes through them (then "adaptive", "errors", the
+# invalid requests of every payload family, and "auth"); the engine and the pytest plugin read this order.
 GENERATED: tuple[ContractFamily, ...] = (
     ContractFamily("chat", "chat", "chat"),
     ContractFamily("stream", "chat", "chat"),
@@ -41,7 +41,13 @@ GENERATED: tuple[ContractFamily, ...] = (
 )
 CONTRACT: dict[str, ContractFamily] = {
     f.name: f
-    for f in (*GENERATED, ContractFamily("errors", "chat", "chat"), ContractFamily("auth", "chat", "chat"))
+    for f in (
+        *GENERATED,
+        # requests built from the target's earlier answers: harness/contract/adaptive.py
+        ContractFamily("adaptive", "chat", "chat"),
+        ContractFamily("errors", "chat", "chat"),
+        ContractFamily("auth", "chat", "chat"),
+    )
 }
 
 

@@ -84,6 +84,8 @@ def print_summary(console: Console, result: ContractResult) -> None:
                 f"[yellow]UNSUPPORTED[/] {fam.family} / {feature}: {seen.count} request(s) declined with "
                 f"{seen.status}: {escape(seen.message[:200])} (--require {feature} makes this a failure)"
             )
+        for check, why in fam.unjudged.items():
+            console.print(f"[yellow]NOT JUDGED[/] {fam.family} / {check}: {escape(why)}")
         for failure in fam.failures:
             label = "minimal failing request" if failure.shrunk else "failing request"
             times = f" (x{failure.count})" if failure.count > 1 else ""

@@ -45,6 +45,8 @@ def _contract(view: dict[str, Any], html: str) -> list[str]:
     for fam in view["families"]:
         for feature, seen in fam["unsupported"].items():
             lines.append(f"- unsupported in {fam['name']}: {_cell(feature)} ({seen.get('count')} declined)")
+        for check, why in fam["unjudged"].items():
+            lines.append(f"- not judged in {fam['name']}: {_code(check)}: {_cell(why)}")
     baseline = view["baseline"]
     if baseline:
         lines.append(

@@ -58,6 +58,7 @@ def contract_view(contract: dict[str, Any]) -> dict[str, Any]:
                 "checks": checks,
                 "failures": failures,
                 "unsupported": fam.get("unsupported") or {},
+                "unjudged": fam.get("unjudged") or {},
             }
         )
     verdict = contract.get("verdict", "unknown")

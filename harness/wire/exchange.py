@@ -73,4 +73,7 @@ class Exchange:
     expect: str = "success"
     api: str = "openai"  # "openai" or "databricks": which error envelopes count as well-formed
     note: str = ""  # what was varied, for invalid requests: "temperature out of range", ...
+    # What the target answered earlier that this request was built from (the adaptive family's
+    # probes: the base answer's text, the stop sequence taken from it, ...); checks read it.
+    context: dict[str, Any] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # views computed once

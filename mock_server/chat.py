@@ -6,7 +6,7 @@ unless the last message is a tool result, when it answers in text; "required" ca
 a named tool_choice calls that one, "none" answers in text.
 Reasoning models answer as the route's flavour does (flavours.py): Databricks content blocks (a
 reasoning block with its summary text, then a text block; streamed, each reasoning token a one-block
-list and each answer token a string), vLLM's reasoning_content beside the content, or OpenAI's
+list and each answer token a string), vLLM's `reasoning` beside the content, or OpenAI's
 hidden reasoning, counted in usage.completion_tokens_details.reasoning_tokens.
 """
 
@@ -30,6 +30,7 @@ from mock_server.answer import (
     text_answer,
 )
 from mock_server.errors import SERVER_ERROR, ApiError, invalid
+from mock_server.flavours import REASONING_FIELD
 from mock_server.instances import Unsupported, check_schema, satisfying_json, violating_json
 from mock_server.limits import check_token_budget, text_tokens
 from mock_server.profile import ModelSpec
@@ -228,7 +229,7 @@ def assistant_message(choice: Choice, defects: frozenset[str], style: str) -> di
         return {"role": "assistant", "content": text}
     reasoning = "".join(pieces(choice.reasoning))
     if style == "field":
-        return {"role": "assistant", "content": text, "reasoning_content": reasoning}
+        return {"role": "assistant", "content": text, REASONING_FIELD: reasoning}
     return {
         "role": "assistant",
         "content": [_reasoning_block(reasoning, defects), {"type": "text", "text": text}],
@@ -307,7 +308,7 @@ def _deltas(choice: Choice, defects: frozenset[str], style: str, top: int | None
     out = [
         {
             "index": index,
-            "delta": {"reasoning_content": p}
+            "delta": {REASONING_FIELD: p}
             if style == "field"
             else {"content": [_reasoning_block(p, defects)]},
             "finish_reason": None,

@@ -3,7 +3,7 @@
 Servers of the same API differ in three ways clients notice: the error body (OpenAI's
 `{"error": {...}}` or Databricks' `{"error_code", "message"}`), how a reasoning model shows its
 reasoning (OpenAI hides it and counts it in `usage.completion_tokens_details.reasoning_tokens`,
-Databricks answers content blocks, vLLM a `reasoning_content` string), and which request fields
+Databricks answers content blocks, vLLM a `reasoning` string), and which request fields
 beyond OpenAI's they take (Databricks' SDK sends `extra_params`, `usage_context`, `client_request_id`;
 GuideLLM sends vLLM's sampling extensions on every request). Unless `--flavour` forces one on every
 route, the route decides: `/v1` answers as OpenAI, `/serving-endpoints` and `/api/2.0` as Databricks.
@@ -14,12 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+# Where vLLM puts a reasoning model's reasoning, beside `content`: `reasoning` since vLLM 0.11, which
+# deprecated `reasoning_content` (vllm#27752) and then dropped it (vllm#33402).
+REASONING_FIELD = "reasoning"
+
 
 @dataclass(frozen=True)
 class Flavour:
     name: str
     errors: Literal["openai", "databricks"]  # the error body
-    reasoning: Literal["hidden", "blocks", "field"]  # usage details only, content blocks, reasoning_content
+    reasoning: Literal["hidden", "blocks", "field"]  # usage details only, content blocks, REASONING_FIELD
     extensions: str | None  # the schema (schemas/) of the request fields taken beyond OpenAI's
     basic_auth: bool  # `curl -u token:$DATABRICKS_TOKEN`, as Databricks' docs show it
 

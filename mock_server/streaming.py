@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 
+from mock_server.flavours import REASONING_FIELD
 from mock_server.latency import Dice
 
 NOW, FIRST_TOKEN, NEXT_TOKEN = 0, 1, 2  # the wait before an event: none, TTFT, inter-token
-_TOKEN_KEYS = ("content", "reasoning_content", "tool_calls")  # a chat delta holding one carries a token
+_TOKEN_KEYS = ("content", REASONING_FIELD, "tool_calls")  # a chat delta holding one carries a token
 
 
 def usage_mode(body: dict[str, Any]) -> str:

@@ -171,7 +171,8 @@ def test_litellm_reads_a_reasoning_model_on_v1(root: str) -> None:
     assert text == answer.choices[0].message.content
 
 
-def test_litellm_reads_vllm_reasoning_content() -> None:
+def test_litellm_reads_vllm_reasoning() -> None:
+    """vLLM's `reasoning` field, as LiteLLM's hosted_vllm provider maps it to reasoning_content."""
     import litellm
 
     with running_mock(token=TOKEN, flavour="vllm") as url:

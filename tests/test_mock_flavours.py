@@ -75,13 +75,13 @@ def test_reasoning_as_each_server_shows_it(path: str, flavour: str | None, shows
     if shows == "blocks":
         assert [b["type"] for b in message["content"]] == ["reasoning", "text"] and details is None
     elif shows == "field":
-        assert isinstance(message["content"], str) and message["reasoning_content"] and details is None
+        assert isinstance(message["content"], str) and message["reasoning"] and details is None
     else:
-        assert isinstance(message["content"], str) and "reasoning_content" not in message
+        assert isinstance(message["content"], str) and "reasoning" not in message
         assert 0 < details["reasoning_tokens"] < usage["completion_tokens"]
     parts = c.post(path, json={"model": REASONING, "messages": HELLO, "stream": True}).content
     deltas = [chunk["choices"][0]["delta"] for chunk in chunks(parts) if chunk["choices"]]
-    assert any("reasoning_content" in d for d in deltas) == (shows == "field")
+    assert any("reasoning" in d for d in deltas) == (shows == "field")
     assert any(isinstance(d.get("content"), list) for d in deltas) == (shows == "blocks")
 
 

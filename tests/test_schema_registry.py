@@ -406,6 +406,7 @@ ACCEPTED: list[tuple[str, str, Any]] = [
     ("chat_response", "refusal", _message(content=None, refusal="No.")),
     ("chat_response", "Databricks reasoning blocks", _message(content=REASONING)),
     ("chat_response", "vLLM reasoning_content", _message(reasoning_content="Think.")),
+    ("chat_response", "vLLM reasoning", _message(reasoning="Think.")),
     (
         "chat_response",
         "redacted reasoning",

@@ -305,5 +305,8 @@ def _invocations(state: MockState, call: Call, body: Any, params: dict[str, str]
     if "input" in body:
         return embeddings.respond(state, call, body, state.model(name, "embedding", None))
     if "messages" in body:
-        return chat.respond(state, call, body, state.model(name, "chat", None))
+        answer = chat.respond(state, call, body, state.model(name, "chat", None))
+        if isinstance(answer, JsonReply) and state.has("invocations_predictions"):
+            return JsonReply({"predictions": [answer.body]}, answer.tokens)
+        return answer
     return completions.respond(state, call, body, state.model(name, "chat", None))

@@ -44,6 +44,10 @@ DEFECTS: dict[str, str] = {
     "models_list_incomplete": "GET /models leaves out the first chat model",
     "endpoint_record_misnamed": "the Databricks endpoint record names another endpoint",
     "served_model_404": "the served-models route answers 404 for the endpoint's own served entity",
+    "stream_keepalive": "streams send a ': keep-alive' SSE comment before each event (valid SSE, which"
+    " MLflow's predict_stream rejects)",
+    "invocations_predictions": "the invocations route wraps a chat completion as a custom model answers,"
+    ' {"predictions": [...]}',
     "responses_stream_disagrees": "a Responses stream's final response holds other text than its deltas",
 }
 

@@ -77,7 +77,8 @@ class Stream:
     def _add(self, wait: int, data: bytes, field_lines: bytes = b"") -> None:
         """One SSE event: `field_lines` (an `event:` line), then its data line."""
         end = b"\n" if "stream_bad_framing" in self.defects else b"\n\n"
-        self.events.append((wait, field_lines + b"data: " + data + end))
+        comment = b": keep-alive\n\n" if "stream_keepalive" in self.defects else b""
+        self.events.append((wait, comment + field_lines + b"data: " + data + end))
 
 
 def _carries_token(delta: dict[str, Any]) -> bool:

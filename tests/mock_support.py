@@ -148,6 +148,17 @@ CAUGHT_ADAPTIVELY = {
 }
 ONLY_ADAPTIVELY = ("models_list_incomplete", "endpoint_record_misnamed", "served_model_404")
 
+# The clients family (harness/contract/clients.py): the api whose clients show each defect, and the
+# clients.* check that fails. The first two no check of the /v1 wire sees: MLflow rejects a keep-alive
+# comment (valid SSE), databricks-sdk a chat answer wrapped as a custom model's.
+CAUGHT_THROUGH_CLIENTS = {
+    "stream_keepalive": ("databricks", "clients.mlflow"),
+    "invocations_predictions": ("databricks", "clients.databricks_sdk"),
+    "structured_invalid": ("openai", "clients.openai"),
+    "stream_bad_framing": ("openai", "clients.langchain_openai"),
+}
+ONLY_THROUGH_CLIENTS = ("stream_keepalive", "invocations_predictions")
+
 # The check each defect breaks (others may fail too: a defect can have knock-on effects).
 CAUGHT_BY = {
     "usage_mismatch": "chat.usage",

@@ -259,6 +259,19 @@ def served_exchange(answer: Any, status: int = 200, headers: dict[str, str] | No
     )
 
 
+def client_exchange(
+    check: str, answer: Any = None, raised: str | None = None, read: str | None = None, stream: bool = False
+) -> Exchange:
+    """The last request of a clients-family call, as the engine hands it over: the client's outcome in
+    its context (read: the text the client read)."""
+    context = {"check": check, "subject": f"{check} (call)", "raised": raised, "read": read}
+    if stream:
+        ex = stream_exchange("stream", chat_request(), to_chunks(answer or chat_response()))
+        ex.context = context
+        return ex
+    return exchange("chat", chat_request(), answer or chat_response(), context=context)
+
+
 def _fragments(text: str, parts: int = 3) -> list[str]:
     size = max(1, -(-len(text) // parts))
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]

@@ -18,6 +18,7 @@ from payloads import (
     chat_request,
     chat_response,
     choice,
+    client_exchange,
     completions_request,
     completions_response,
     databricks_error,
@@ -158,6 +159,15 @@ def valid_exchanges() -> dict[str, Exchange]:
         "model record": exchange("model", {}, model_record(), get="/models/mock-chat"),
         "endpoint record": endpoint_exchange(endpoint_record()),
         "served model": served_exchange(chat_response(), headers={"served-model-name": "mock-chat-1"}),
+        **{
+            f"client {check}": client_exchange(check, read="Hello there, friend.")
+            for check in (
+                "clients.openai",
+                "clients.langchain_openai",
+                "clients.mlflow",
+                "clients.databricks_sdk",
+            )
+        },
         "basic auth": exchange("auth", chat_request(), chat_response(), api="databricks", note="basic token"),
         "unauthorized": exchange(
             "auth", chat_request(), openai_error("no", None), status=401, expect="unauthorized"

@@ -9,7 +9,7 @@ import base64
 import secrets
 
 import pytest
-from mock_support import CAUGHT_BY, CAUGHT_IN_RESPONSES, DEFECT_FLAVOUR, ONLY_ADAPTIVELY
+from mock_support import CAUGHT_BY, CAUGHT_IN_RESPONSES, DEFECT_FLAVOUR, ONLY_ADAPTIVELY, ONLY_THROUGH_CLIENTS
 from payloads import (
     RESPONSES_TOOL,
     TIME_TOOL,
@@ -132,7 +132,7 @@ def failed_checks(defects: list[str]) -> dict[str, str]:
 
 
 def test_every_defect_has_a_check_that_catches_it() -> None:
-    assert sorted([*CAUGHT_BY, *ONLY_ADAPTIVELY]) == sorted(DEFECTS)
+    assert sorted([*CAUGHT_BY, *ONLY_ADAPTIVELY, *ONLY_THROUGH_CLIENTS]) == sorted(DEFECTS)
 
 
 def test_the_clean_mock_passes_every_check() -> None:

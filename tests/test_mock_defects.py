@@ -160,6 +160,10 @@ PROPERTIES: dict[str, Callable[[TestClient], bool]] = {
     "stream_bad_framing": lambda c: all(
         e.startswith(("{", "[DONE]")) and "\n" not in e for e in stream_events(c)
     ),
+    "invocations_predictions": lambda c: (
+        "choices" in post(c, {"messages": HELLO}, f"/serving-endpoints/{CHAT}/invocations").json()
+    ),
+    "stream_keepalive": lambda c: not any(e.startswith(":") for e in stream_events(c)),
     "tool_undeclared_name": tool_name_declared,
     "tool_bad_arguments": tool_arguments_valid,
     "tool_ignore_required": lambda c: (

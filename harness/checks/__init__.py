@@ -13,6 +13,7 @@ from harness.checks import (  # noqa: F401
     adaptive,
     auth,
     chat,
+    clients,
     databricks,
     embeddings,
     logprobs,

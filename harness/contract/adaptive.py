@@ -29,6 +29,7 @@ BASE_BODY: dict[str, Any] = {
     "seed": 7,
     "max_tokens": 64,
 }
+PROBES = 5  # the requests `probe` sends, as the family's progress counts them
 DIVERGED = (
     "the replay is not the base answer's text (is the target deterministic at temperature 0 with a seed?)"
 )

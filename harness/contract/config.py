@@ -15,6 +15,7 @@ from harness.options import Option, bind, config_values
 from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 
 FAMILIES = tuple(CONTRACT)
+DEFAULT_FAMILIES = tuple(name for name, family in CONTRACT.items() if not family.opt_in)
 
 
 @dataclass
@@ -26,7 +27,7 @@ class ContractConfig:
     reasoning_model: str | None = None
     token_env: str | None = None  # None: OPENAI_API_KEY or DATABRICKS_TOKEN by api
     no_auth: bool = False  # the endpoint takes no token (vLLM's OPENAI_API_KEY=EMPTY): no auth checks
-    families: tuple[str, ...] = FAMILIES
+    families: tuple[str, ...] = DEFAULT_FAMILIES
     examples: int = 10
     seed: int = 0
     max_requests: int | None = None

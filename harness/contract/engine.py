@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from harness.checks import CATALOGUE, CheckOutcome, run_checks
 from harness.checks.auth import BASIC, WITHOUT_VALID_TOKEN
 from harness.checks.views import describe_status
-from harness.contract.adaptive import Probed, probe
+from harness.contract import adaptive, clients
+from harness.contract.adaptive import Probed
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
 from harness.contract.config import ContractConfig
@@ -55,7 +56,7 @@ from harness.wire.exchange import REFUSED, Exchange, Request, Response
 EXCERPT_BYTES = 2000
 SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
 SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their first example
-PROBES = 5  # the adaptive family's requests, as its progress counts them
+SEQUENCED = ("adaptive", "clients")  # families whose requests are built one after another, not drawn
 NOT_SERVED = (404, 405, 501)  # an optional probe's route is not there: nothing to judge, and said so
 
 
@@ -166,7 +167,7 @@ class ContractEngine:
 
     def _family(self, fam: FamilyResult, auth_verified: bool) -> bool:
         """Plan, send and judge one family; returns whether a valid request has passed auth yet."""
-        if fam.family == "adaptive":
+        if fam.family in SEQUENCED:
             probed = self._probe(fam)
             if probed is None:
                 return auth_verified
@@ -190,39 +191,47 @@ class ContractEngine:
         return auth_verified
 
     def _probe(self, fam: FamilyResult) -> tuple[list[Sent], BaseException | None] | None:
-        """The adaptive family's probes (harness/contract/adaptive.py), sent one after another since each
-        is built from earlier answers, judged as they come back; None when no model serves them."""
+        """A sequenced family's requests: the adaptive probes (contract/adaptive.py), built from earlier
+        answers, or the client calls (contract/clients.py), whose clients build them; each judged as it
+        comes back. None when no model serves them."""
         model = self.target.model_for(fam.family)
         if model is None:
             fam.skip(f"no model given ({MODEL_FLAGS[model_role(fam.family)]})")
             return None
-        found = Probed()
-        emit(self.handlers, FamilyStarted(fam.family, PROBES))
+        api = self.target.api
+        planned = adaptive.PROBES if fam.family == "adaptive" else clients.planned(api)
+        emit(self.handlers, FamilyStarted(fam.family, planned))
         sent: list[Sent] = []
+        found = Probed()
 
-        def send(family: str, request: Request, note: str, context: dict[str, Any]) -> Exchange:
-            response = self.client.send(request)
-            ex = Exchange(family, request, response, "success", self.target.api, note, context)
-            if context.get("optional") and response.status in NOT_SERVED:
+        def judge(ex: Exchange) -> None:
+            if ex.context.get("optional") and ex.response.status in NOT_SERVED:
                 sent.append(Sent(None, _light(ex, keep_json=False), {}, (), None))  # reported as not judged
             else:
                 sent.append(self._judged(None, ex))
-            emit(self.handlers, RequestSent(fam.family, len(sent), max(PROBES, len(sent))))
+            emit(self.handlers, RequestSent(fam.family, len(sent), max(planned, len(sent))))
             check_stop()
+
+        def send(family: str, request: Request, note: str, context: dict[str, Any]) -> Exchange:
+            ex = Exchange(family, request, self.client.send(request), "success", api, note, context)
+            judge(ex)
             return ex
 
         stopped: BaseException | None = None
         try:
-            probe(self.target.api, model, send, found)
+            if fam.family == "adaptive":
+                adaptive.probe(api, model, send, found)
+            else:
+                clients.run_calls(api, model, self.config.timeout, self.client.send, judge, found.unjudged)
         except (BudgetExhausted, KeyboardInterrupt) as stop:
             stopped = stop
             if isinstance(stop, KeyboardInterrupt):
                 acknowledge()
         fam.unjudged.update(found.unjudged)
-        for one in sent:  # a probe whose check found nothing to judge
+        for one in sent:  # a request whose check found nothing to judge
             name = one.exchange.context.get("check")
             if name and not one.declined and name not in {o.check for o in one.outcomes}:
-                fam.unjudged[name] = _unjudged_reason(one.exchange)
+                fam.unjudged[one.exchange.context.get("subject", name)] = _unjudged_reason(one.exchange)
         return sent, stopped
 
     def _stop_reason(self, stop: BaseException) -> str:

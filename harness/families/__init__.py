@@ -47,6 +47,8 @@ CONTRACT: dict[str, ContractFamily] = {
         ContractFamily("adaptive", "chat", "chat"),
         ContractFamily("errors", "chat", "chat"),
         ContractFamily("auth", "chat", "chat"),
+        # the real clients' parsers on the target's answers: harness/contract/clients.py
+        ContractFamily("clients", "chat", "chat", opt_in=True),
     )
 }
 

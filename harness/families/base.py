@@ -50,3 +50,4 @@ class ContractFamily:
     name: str
     payload: str  # the payload family its requests belong to
     model: str  # the model role whose flag serves it ("reasoning": --reasoning-model)
+    opt_in: bool = False  # run only when --families names it (the clients family needs extra installs)

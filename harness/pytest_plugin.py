@@ -27,14 +27,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class ServecheckItem(pytest.Item):
-    def __init__(self, *, family: FamilyResult, check: str | None, **kwargs: object) -> None:
+    def __init__(
+        self, *, family: FamilyResult, check: str | None, skipped: str | None = None, **kwargs: object
+    ) -> None:
         super().__init__(**kwargs)
         self.family = family
         self.check = check
+        self.skipped = skipped  # a skipped family's reason, or why a check had nothing to judge
 
     def runtest(self) -> None:
-        if self.check is None:
-            pytest.skip(self.family.reason)
+        if self.skipped is not None:
+            pytest.skip(self.skipped)
+        assert self.check is not None
         tally = self.family.checks[self.check]
         groups = [
             f for f in self.family.failures if f.check == self.check and f.status == "failed" and not f.known
@@ -102,11 +106,19 @@ def pytest_collection_modifyitems(
             "servecheck: the contract items cannot run under pytest-xdist; add -p no:xdist"
         )
     result = _run(config)
-    for name, family in result.families.items():
-        checks: list[str | None] = [None] if family.status == "skipped" else list(family.checks)
-        for check in checks:
-            items.append(
-                ServecheckItem.from_parent(
-                    session, name=f"servecheck[{name}::{check or 'skipped'}]", family=family, check=check
-                )
-            )
+    for family in result.families.values():
+        if family.status == "skipped":
+            items.append(_item(session, family, "skipped", skipped=family.reason))
+            continue
+        items.extend(_item(session, family, check, check=check) for check in family.checks)
+        items.extend(
+            _item(session, family, f"{subject} not judged", skipped=f"not judged: {why}")
+            for subject, why in family.unjudged.items()
+        )
+
+
+def _item(session: pytest.Session, family: FamilyResult, label: str, **kwargs: object) -> ServecheckItem:
+    kwargs.setdefault("check", None)
+    return ServecheckItem.from_parent(
+        session, name=f"servecheck[{family.family}::{label}]", family=family, **kwargs
+    )

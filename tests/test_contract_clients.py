@@ -4,7 +4,10 @@ on the mock defect that breaks its client; a client not installed is reported as
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,18 @@ def test_a_client_not_installed_is_not_judged(monkeypatch: pytest.MonkeyPatch, t
     assert "not installed" in why and "servecheck[clients]" in why
     assert passed_clients(family) == {"clients.openai"}
     assert "NOT JUDGED clients / clients.langchain_openai" in output
+
+
+def test_the_pytest_plugin_says_what_it_did_not_judge(tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(16)
+    env = {**os.environ, **clean_env(), "OPENAI_API_KEY": token}
+    with running_mock(token=token) as root:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+             "--rootdir", str(tmp_path), "--servecheck-base-url", root + "/v1",
+             "--servecheck-model", "mock-chat", "--servecheck-families", "clients", str(tmp_path)],
+            capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not judged: MLflow Deployments queries Databricks serving endpoints" in done.stdout
+    assert "2 skipped" in done.stdout and token not in done.stdout

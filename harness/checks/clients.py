@@ -45,7 +45,7 @@ def _register(name: str, client: Client) -> None:
         applies=lambda ex: ex.context.get("check") == name and answered(ex),
         level="compat",
         why=(
-            f"A valid answer can still break {client.label}'s own parser (a keep-alive comment, a field"
+            f"A valid answer can still break the parser of {client.label} (a keep-alive comment, a field"
             " it validates, a content type it does not expect); only running it tells."
         ),
         breaks=client.breaks,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.schema import schema_failure
+from harness.checks.schema import require_valid
 from harness.checks.views import answered, describe_status, shorten
 from harness.schemas.registry import registry
 from harness.wire.exchange import Exchange
@@ -63,9 +63,7 @@ def error_code(ex: Exchange) -> None:
 )
 def endpoint(ex: Exchange) -> None:
     body = ex.response.json
-    errors = registry().errors("serving_endpoint", body)
-    if errors:
-        raise schema_failure("serving_endpoint", errors)
+    require_valid("serving_endpoint", body)
     if body["name"] != ex.context["served"]:
         raise CheckFailed(f"expected the record of {ex.context['served']!r}, got {body['name']!r}", "$.name")
     if body["state"]["ready"] != "READY":

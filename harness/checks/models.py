@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 from harness.checks.base import CheckFailed, check
-from harness.checks.schema import schema_failure
+from harness.checks.schema import require_valid
 from harness.checks.views import answered
-from harness.schemas.registry import registry
 from harness.wire.exchange import Exchange
 
 
@@ -20,9 +19,7 @@ from harness.wire.exchange import Exchange
 )
 def listed(ex: Exchange) -> None:
     body = ex.response.json
-    errors = registry().errors("models_list", body)
-    if errors:
-        raise schema_failure("models_list", errors)
+    require_valid("models_list", body)
     served = ex.context.get("served")
     ids = [item.get("id") for item in body["data"]]
     if served and served not in ids:
@@ -41,9 +38,7 @@ def listed(ex: Exchange) -> None:
 )
 def retrieve(ex: Exchange) -> None:
     body = ex.response.json
-    errors = registry().errors("model", body)
-    if errors:
-        raise schema_failure("model", errors)
+    require_valid("model", body)
     asked = ex.request.path.rsplit("/", 1)[-1]
     if body["id"] != asked:
         raise CheckFailed(f"expected the record of {asked!r}, got {body['id']!r}", "$.id")

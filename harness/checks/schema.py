@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.checks.base import CheckFailed, check
 from harness.checks.views import answered, event_path, shorten
 from harness.families import GENERATED, PAYLOADS
@@ -24,6 +26,13 @@ def schema_failure(name: str, errors: list[SchemaError], where: str = "", total:
     return CheckFailed(
         f"expected a valid {name}{where}, got {total:,} schema error(s): {quoted}{more}", errors[0].path
     )
+
+
+def require_valid(name: str, body: Any) -> None:
+    """Raise the schema failure of `body` against the schema `name`, if it has errors."""
+    errors = registry().errors(name, body)
+    if errors:
+        raise schema_failure(name, errors)
 
 
 def _applies(ex: Exchange) -> bool:

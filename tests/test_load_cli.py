@@ -38,6 +38,15 @@ from harness.paths import SCENARIOS_DIR
         (["--max-requests", "0"], "--max-requests must be at least 1"),
         (["--timeout", "0"], "--timeout must be a positive"),
         (["--arrivals", "bursty"], "--arrivals must be poisson or constant"),
+        (["--master"], "workers elsewhere cannot reach the embedded mock; give --base-url"),
+        (["--master", "--worker"], "a process is one or the other"),
+        (["--worker", "--web"], "a worker has none"),
+        (["--worker", "--processes", "2"], "not with --master or --worker"),
+        (["--web", "--web-port", "70000"], "--web-port must be a TCP port"),
+        (
+            ["--master", "--base-url", "http://127.0.0.1:9/v1", "--expect-workers", "0"],
+            "--expect-workers must be",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(args: list[str], message: str, tmp_path: Path) -> None:
@@ -71,3 +80,17 @@ def test_locust_command_carries_no_token_and_splits_the_open_loop_rate(tmp_path:
     assert command[command.index("--processes") + 1] == "2"
     assert command[command.index("-t") + 1] == "60s"
     assert command[command.index("-f") + 1] == f"{SCENARIOS_DIR / 'chat_stream.py'},{SHAPE_LOCUSTFILE}"
+    assert "--headless" in command and "--web-port" not in command
+
+
+def test_locust_command_for_the_web_ui_a_master_and_a_worker(tmp_path: Path) -> None:
+    target = Target("http://127.0.0.1:9/v1", embedded=False)
+    web = locust_command(LoadConfig(web=True, web_port=8123), target, tmp_path)
+    assert "--headless" not in web and {"--autostart", "--web-port", "8123"} <= set(web)
+    assert web[web.index("--web-host") + 1] == "127.0.0.1"  # the UI can start runs: loopback only
+    master = locust_command(LoadConfig(master=True, expect_workers=3, master_port=6000), target, tmp_path)
+    assert master[master.index("--expect-workers") + 1] == "3"
+    assert master[master.index("--master-bind-port") + 1] == "6000"
+    worker = locust_command(LoadConfig(worker=True, master_host="10.1.2.3", master_port=6000), None, tmp_path)
+    assert worker[worker.index("--master-host") + 1] == "10.1.2.3" and "--worker" in worker
+    assert "--host" not in worker and "-u" not in worker  # the master sends the run's settings

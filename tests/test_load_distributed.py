@@ -1,17 +1,20 @@
 """Distributed mode and accuracy, on a mock with a constant TTFT (80 ms) and inter-token gap (8 ms).
 
 One plain single-process Locust run, and one master with two workers started the way separate hosts
-would start them (--master / --worker --master-host), here on 127.0.0.1. Counts and percentiles must
-merge: the master's load.json agrees with what Locust's own statistics merged (counts exactly,
-percentiles within Locust's bucket rounding), and its medians with the single-process run's. The
-single run also checks accuracy against the profile. (Tails are not compared across the two runs:
-with three processes on two cores, the generator's own load shifts them.)
+would start them (--master / --worker --master-host), here on 127.0.0.1, with plain `locust` and with
+`servecheck load --master` / `--worker`. Counts and percentiles must merge: the master's load.json
+counts the requests Locust's own statistics counted (which hold real requests only), and its TTFT
+percentiles are those of every request the workers measured (their samples files), within the
+histogram's 0.5%; its medians agree with the single-process run's. The single run also checks
+accuracy against the profile. (Tails are not compared across the two runs: with three processes on
+two cores, the generator's own load shifts them.)
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import socket
 import subprocess
 import sys
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_load_run import load_env, start_mock
+from test_load_run import CLI, load_env, start_mock
 
 from harness.paths import SCENARIOS_DIR
 
@@ -122,24 +125,75 @@ def test_master_and_two_workers_merge_counts_and_percentiles(
             proc.wait(timeout=10)
     run = json.loads((out / "load.json").read_text())
     assert run["config"]["workers"] == 2 and not run["partial"], stderr
+    assert_merged(run, out, out)
+    assert run["requests"] == pytest.approx(single["requests"], rel=0.25)
+    for metric in ("ttft_ms", "itl_ms"):
+        assert run["metrics"][metric]["p50"] == pytest.approx(single["metrics"][metric]["p50"], rel=0.05)
+    assert run["metrics"]["itl_ms"]["count"] == run["requests"] * 15  # 16 tokens: 15 gaps per stream
+
+
+def assert_merged(run: dict, out: Path, *sample_dirs: Path) -> None:
+    """The master's load.json against Locust's own request statistics and the workers' samples."""
     with (out / "locust_stats.csv").open() as f:
         locust = {row["Type"]: row for row in csv.DictReader(f)}
+    assert set(locust) == {"POST", ""}  # real requests and their "Aggregated" row: no TTFT pseudo-requests
     assert run["requests"] == int(locust["POST"]["Request Count"]) > 0  # our merge counted what Locust's did
-    assert run["requests"] == pytest.approx(single["requests"], rel=0.25)
-    for metric, kind in (("ttft_ms", "TTFT"), ("itl_ms", "ITL")):
-        ours = run["metrics"][metric]
-        assert ours["p50"] == pytest.approx(single["metrics"][metric]["p50"], rel=0.05), metric
-        assert ours["count"] == int(locust[kind]["Request Count"])
-        ranks = (50, 90, 95, 99)
-        for i, p in enumerate(ranks):
-            # Locust merged its own rounded buckets: whole ms under 100 ms, 10 ms steps under 1 s.
-            theirs = float(locust[kind][f"{p}%"])
-            slack = (0.5 if theirs < 100 else 5) + 0.01 * theirs
-            if abs(ours[f"p{p}"] - theirs) <= slack:
-                continue
-            # In a sparse tail neighbouring samples lie ms apart, and Locust's nearest rank over its
-            # rounded buckets may pick the next one: it must still lie between our neighbouring ranks.
-            low = ours[f"p{ranks[i - 1]}"] if i else ours["p50"]
-            high = ours[f"p{ranks[i + 1]}"] if i + 1 < len(ranks) else ours["max"]
-            assert low - slack <= theirs <= high + slack, (metric, p, ours, theirs)
-    assert run["metrics"]["itl_ms"]["count"] == run["requests"] * 15  # 16 tokens: 15 gaps per stream
+    samples = [
+        json.loads(line)
+        for folder in sample_dirs
+        for path in sorted(folder.glob("samples.worker*.jsonl"))
+        for line in path.read_text().splitlines()
+    ]
+    assert len(samples) == run["requests"]  # every request any worker sent, once
+    ttft = sorted(s["ttft_ms"] for s in samples if s["ttft_ms"] is not None)
+    ours = run["metrics"]["ttft_ms"]
+    assert ours["count"] == len(ttft)
+    for p in (50, 90, 95, 99):
+        exact = ttft[max(1, math.ceil(p / 100 * len(ttft))) - 1]  # nearest rank, as the histogram ranks
+        assert ours[f"p{p}"] == pytest.approx(exact, rel=0.006, abs=0.002), p  # the histogram's 0.5%
+    with (out / "servecheck_stats.csv").open() as f:
+        table = {(row["Scenario"], row["Metric"]): row for row in csv.DictReader(f)}
+    assert int(table[("Aggregated", "TTFT (ms)")]["count"]) == ours["count"]
+    assert float(table[("Aggregated", "TTFT (ms)")]["p50"]) == pytest.approx(ours["p50"], abs=0.01)
+
+
+def test_servecheck_load_master_and_two_workers_on_loopback(mock_url: str, tmp_path: Path) -> None:
+    """`servecheck load --master` and two `servecheck load --worker` processes over TCP on 127.0.0.1, as
+    on three hosts: the master writes load.json, each worker its samples in its own --out."""
+    port = str(free_port())
+    out = tmp_path / "master"
+    command = [
+        *CLI, "load", "--master", "--expect-workers", "2", "--master-bind-host", "127.0.0.1",
+        "--master-port", port, "--base-url", mock_url, "--model", "mock-chat", "--users", "8",
+        "--duration", "4s", "--out", str(out), "--input-tokens", "32", "--output-tokens", "16",
+    ]  # fmt: skip
+    master = subprocess.Popen(
+        command,
+        env=load_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    worker_dirs = [tmp_path / f"worker{i}" for i in range(2)]
+    workers = [
+        subprocess.Popen(
+            [*CLI, "load", "--worker", "--master-host", "127.0.0.1", "--master-port", port, "--out", str(d)],
+            env=load_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for d in worker_dirs
+    ]
+    try:
+        printed, _ = master.communicate(timeout=50)
+    finally:
+        said = [proc.communicate(timeout=15)[0] for proc in workers]
+    assert master.returncode == 0, printed
+    assert "waiting for 2 worker(s)" in printed
+    for proc, text in zip(workers, said, strict=True):
+        assert proc.returncode == 0 and "worker done" in text, text
+    run = json.loads((out / "load.json").read_text())
+    assert run["config"]["workers"] == 2 and not run["partial"] and run["errors"] == 0
+    assert not list(out.glob("samples*.jsonl"))  # the master sent nothing
+    assert_merged(run, out, *worker_dirs)

@@ -18,7 +18,7 @@ from rich.markup import escape
 from harness.interrupt import EXIT_CODES, signal_name
 from harness.load.console import live_progress, print_results
 from harness.load.options import LOAD_OPTIONS, LoadConfig
-from harness.load.runner import LoadFailed, run_load
+from harness.load.runner import WEB_HOST, LoadFailed, run_load, run_worker
 from harness.options import config_values, typer_command
 from harness.runs import layout
 from harness.runs.rundir import check_writable, default_run_dir
@@ -52,7 +52,23 @@ load = typer_command(
 )
 
 
+def _worker(config: LoadConfig, console: Console) -> int:
+    """`--worker`: send the load of a `--master` run; the master writes the results."""
+    master = f"{config.master_host}:{config.master_port}"
+    if config.out:
+        check_writable(config.out, "--out", folder=True)
+    out = config.out or default_run_dir("load-worker", master)
+    console.print(f"servecheck load: worker of the master at {master}, scenario {config.scenario}")
+    code = run_worker(config, out)
+    if code:
+        raise LoadFailed(f"the worker ended with exit code {code}: see {out / layout.LOCUST_LOG}")
+    console.print(f"worker done: its samples are in {out} (the master wrote load.json)")
+    return 0
+
+
 def _run(config: LoadConfig, console: Console) -> int:
+    if config.worker:
+        return _worker(config, console)
     url = config.live_base_url()
     if config.out:
         check_writable(config.out, "--out", folder=True)
@@ -66,6 +82,13 @@ def _run(config: LoadConfig, console: Console) -> int:
         f"servecheck load: {where} ({config.api}), scenario {config.scenario}, {mode},"
         f" shape {config.shape}, {config.duration_s} s"
     )
+    if config.master:
+        console.print(
+            f"Locust master on {config.master_bind_host}:{config.master_port}: waiting for"
+            f" {config.expect_workers} worker(s) (servecheck load --worker --master-host THIS_HOST)"
+        )
+    if config.web:
+        console.print(f"Locust's web UI, with LLM tabs: http://{WEB_HOST}:{config.web_port}/")
     if url and not os.environ.get(config.token_var):
         console.print(f"[yellow]warning: ${config.token_var} is empty: requests go without a token[/]")
 
@@ -77,7 +100,8 @@ def _run(config: LoadConfig, console: Console) -> int:
     with live_progress(console, config.duration_s) as show:
         results = run_load(config, run_dir, show, discovered)
     print_results(console, results)
-    console.print(f"results: {run_dir / layout.LOAD} (Locust CSV: {run_dir / 'locust_stats.csv'})")
+    csv = f"{layout.LLM_STATS}, Locust's {layout.LOCUST_STATS}"
+    console.print(f"results: {run_dir / layout.LOAD} (CSV: {csv} beside it)")
     if results["signal"]:
         return EXIT_CODES[results["signal"]]
     for reason in results["verdict_reasons"]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.load.metrics import RequestRecord
+from harness.load.metrics import LoadMetrics, RequestRecord
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class MeasurementsSent:
 class LoadFinished:
     results: dict[str, Any] | None  # load.json; None on a worker (the master writes it)
     secrets: tuple[str, ...]
+    metrics: LoadMetrics | None = None  # what the whole run measured, where results are written
 
 
 LoadEvent = OptionsRefused | LoadStarted | RequestMeasured | SecondPassed | MeasurementsSent | LoadFinished

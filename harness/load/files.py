@@ -1,7 +1,8 @@
 """A load run's files in its run folder, a handler of the session's events: samples.jsonl (one per
 load-generating process) and live.jsonl (where the run is watched) as the run goes, flushed at least
 once a second so they outlive a killed process; load.json at the end; config_error.txt instead of
-all that when the options are refused."""
+all that when the options are refused. servecheck_stats.csv (our distributions, as Locust's CSV holds
+its request statistics) is written just before load.json."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from harness.load.events import (
     SecondPassed,
 )
 from harness.load.samples import SampleLog
+from harness.load.tables import distributions
 from harness.runs import layout
 from harness.runs.files import JsonLines, write_json, write_text
 
@@ -44,9 +46,11 @@ class LoadFiles(LoadHandler):
                 self._live.write(line)
             case MeasurementsSent() if self._samples is not None:
                 self._samples.flush()
-            case LoadFinished(results, secrets):
+            case LoadFinished(results, secrets, metrics):
                 if self._samples is not None:
                     self._samples.flush()
+                if metrics is not None:
+                    write_text(self.out / layout.LLM_STATS, distributions(metrics).csv(), secrets)
                 if results is not None:
                     write_json(self.out / layout.LOAD, results, secrets)
                 self.close()

@@ -166,6 +166,14 @@ class LoadConfig:
     duration_s: int = 60
     shape: str = "fixed"
     processes: int = 1
+    web: bool = False  # Locust's web UI (our tabs too) on 127.0.0.1:--web-port while the run goes
+    web_port: int = 8089
+    master: bool = False  # Locust's master for workers on other hosts (`--worker`), which send the load
+    expect_workers: int = 1
+    master_bind_host: str = "*"
+    master_port: int = 5557  # where a master listens and its workers connect
+    worker: bool = False  # a worker of a `--master` run: it takes every setting from the master
+    master_host: str = "127.0.0.1"
     slo: str = ""
     validate_sample: float = 0.0
     seed: int = 0
@@ -201,6 +209,7 @@ class LoadConfig:
             raise ConfigError("--shape sweep varies concurrency: it runs closed loop, without --rate")
         if not 1 <= self.processes <= 64:
             raise ConfigError("--processes must be between 1 and 64")
+        self._validate_roles()
         if self.prompts is not None and not self.prompts.is_file():
             raise ConfigError(f"--prompts {self.prompts}: no such file")
         if self.live_base_url():  # the embedded mock gets a token of our own
@@ -210,6 +219,26 @@ class LoadConfig:
             parse_slos(self.slo)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _validate_roles(self) -> None:
+        for port, flag in ((self.web_port, "--web-port"), (self.master_port, "--master-port")):
+            if not 1 <= port <= 65535:
+                raise ConfigError(f"{flag} must be a TCP port (1 to 65535)")
+        if self.master and self.worker:
+            raise ConfigError("--master and --worker: a process is one or the other")
+        if (self.master or self.worker) and self.processes > 1:
+            raise ConfigError("--processes starts local workers: not with --master or --worker")
+        if self.worker and self.web:
+            raise ConfigError("--web: the master shows the web UI, a worker has none")
+        if self.master and not 1 <= self.expect_workers <= 1000:
+            raise ConfigError("--expect-workers must be between 1 and 1000")
+        if self.master and not self.live_base_url():
+            raise ConfigError("--master: workers elsewhere cannot reach the embedded mock; give --base-url")
+
+    @property
+    def role(self) -> str:
+        """The Locust process this command runs: "local" (and its --processes workers), "master", "worker"."""
+        return "master" if self.master else "worker" if self.worker else "local"
 
     def live_base_url(self) -> str | None:
         """The live target (--base-url, else the api's environment variable); None: the embedded mock."""
@@ -283,6 +312,14 @@ LOAD_OPTIONS = bind(
         ),
         Option("shape", f"Load shape: {', '.join(SHAPES)}.", locust=True),
         Option("processes", "Load-generating processes (Locust master + workers).", int),
+        Option("web", "Locust's web UI, with LLM tabs, on 127.0.0.1:--web-port while the run goes.", bool),
+        Option("web_port", "Port of the web UI (--web).", int),
+        Option("master", "Be Locust's master for `--worker`s on other hosts (they send the load).", bool),
+        Option("expect_workers", "--master: start once this many workers have connected.", int),
+        Option("master_bind_host", "--master: the interface to listen on (* for all).", str),
+        Option("master_port", "The master's port: it listens there, workers connect there.", int),
+        Option("worker", "Be a worker of a `servecheck load --master` run (settings come from it).", bool),
+        Option("master_host", "--worker: the master's host.", str),
         Option("slo", 'Objectives, e.g. "p95_ttft_ms<=500,error_rate<=0.01".', locust=True),
         Option("validate_sample", "Share of responses validated against the schemas.", float, locust=True),
         Option("seed", "Seed of prompts, arrivals and validation sampling.", int, locust=True),

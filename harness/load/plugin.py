@@ -48,6 +48,7 @@ from harness.load.prompts import load_requests
 from harness.load.results import build_results, live_line
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
+from harness.load.webui import attach as attach_web_ui
 from harness.runs import layout
 from harness.runs.files import read_json
 from harness.targets import ConfigError
@@ -77,6 +78,9 @@ class LoadSession:
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
         self.handlers: list[LoadHandler] = []  # who hears this session's events (_listen)
+        # A worker's own --servecheck-out, read before the master's options replace it at test start: a
+        # worker on another host keeps its samples where it was told, not at the master's path.
+        self.own_out = ""
 
     @property
     def role(self) -> str:
@@ -87,7 +91,7 @@ class LoadSession:
 
     @property
     def out_dir(self) -> Path | None:
-        out = getattr(self.environment.parsed_options, "servecheck_out", "")
+        out = self.own_out or getattr(self.environment.parsed_options, "servecheck_out", "")
         return Path(out) if out else None
 
     def _listen(self) -> None:
@@ -207,7 +211,7 @@ class LoadSession:
             signal=str(told.get("signal") or ""),
             target={"embedded_mock": bool(profile), "mock_profile": profile or None},
         )
-        self._emit(LoadFinished(results, (os.environ.get(self.settings.token_env, ""),)))
+        self._emit(LoadFinished(results, (os.environ.get(self.settings.token_env, ""),), self.metrics))
 
     # --- the master's watch -----------------------------------------------------------------------
 
@@ -292,8 +296,12 @@ def _on_init(environment: Any, **_: Any) -> None:
     events.worker_report.add_listener(session.on_worker_report)
     events.test_stop.add_listener(session.on_test_stop)
     events.quit.add_listener(session.on_quit)
-    if session.role != "worker":  # a worker gets the master's (already judged) options at test start
+    if session.role == "worker":  # it gets the master's (already judged) options at test start
+        session.own_out = getattr(environment.parsed_options, "servecheck_out", "")
+    else:
         session.check_options()
+    if environment.web_ui is not None:
+        attach_web_ui(environment.web_ui, session)
 
 
 locust.events.init_command_line_parser.add_listener(add_arguments)

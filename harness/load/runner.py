@@ -30,7 +30,7 @@ import orjson
 
 from harness.families import PAYLOADS
 from harness.interrupt import child_command, signal_name, sigterm_as_interrupt
-from harness.load.options import SCENARIOS, LoadConfig
+from harness.load.options import MAX_DURATION_S, SCENARIOS, LoadConfig
 from harness.paths import SCENARIOS_DIR
 from harness.runs import layout
 from harness.runs.files import read_json, write_json
@@ -41,6 +41,8 @@ from mock_server.server import is_loopback
 
 SHAPE_LOCUSTFILE = Path(__file__).with_name("locust_shape.py")
 STARTUP_GRACE_S = 60  # Locust start-up, workers connecting and final reports, beyond --duration
+WORKERS_WAIT_S = 120  # --master: how long Locust waits for --expect-workers before it gives up
+WEB_HOST = "127.0.0.1"  # --web: the UI can start and stop runs and has no login, so loopback only
 STOP_WAIT_S = 30  # how long Locust gets to write its results once told to stop
 MOCK_PROFILE = "realistic"
 MOCK_START_S = 20
@@ -112,7 +114,8 @@ def _mock_url(mock: subprocess.Popen[bytes], url_file: Path) -> str:
     raise LoadFailed("the embedded mock did not start (see mock.log in the run folder)")
 
 
-def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
+def locust_command(config: LoadConfig, target: Target | None, out: Path) -> list[str]:
+    """Locust's command line for this run; `target` is None on a worker (the master sends it)."""
     scenario = SCENARIOS_DIR / SCENARIOS[config.scenario][0]
     command = [
         # SIGINT: Locust stops in order and the plugin writes the partial load.json, even if we were
@@ -120,7 +123,19 @@ def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
         *child_command(signal.SIGINT, "from locust.main import main; main()"),
         "-f",
         f"{scenario},{SHAPE_LOCUSTFILE}",
-        "--headless",
+        "--servecheck-out",
+        str(out),
+    ]
+    if target is None:
+        return [
+            *command,
+            "--worker",
+            "--master-host",
+            config.master_host,
+            "--master-port",
+            str(config.master_port),
+        ]
+    command += [
         "--only-summary",
         "--host",
         target.base_url,
@@ -131,16 +146,38 @@ def locust_command(config: LoadConfig, target: Target, out: Path) -> list[str]:
         "-t",
         f"{config.duration_s}s",
         "--csv",
-        str(out / "locust"),
+        str(out / layout.LOCUST_CSV_PREFIX),
         "--exit-code-on-error",
         "0",
-        "--servecheck-out",
-        str(out),
     ]
+    if config.web:  # the run starts at once as headless would, and Locust quits when it ends
+        command += [
+            "--autostart",
+            "--autoquit",
+            "0",
+            "--web-host",
+            WEB_HOST,
+            "--web-port",
+            str(config.web_port),
+        ]
+    else:
+        command.append("--headless")
     if target.mock is not None:
         command += ["--servecheck-mock-profile", MOCK_PROFILE, "--servecheck-mock-pid", str(target.mock.pid)]
     if config.processes > 1:
         command += ["--processes", str(config.processes)]
+    if config.master:
+        command += [
+            "--master",
+            "--expect-workers",
+            str(config.expect_workers),
+            "--expect-workers-max-wait",
+            str(WORKERS_WAIT_S),
+            "--master-bind-host",
+            config.master_bind_host,
+            "--master-bind-port",
+            str(config.master_port),
+        ]
     for name, value in config.plugin_options().items():
         command += [f"--{name.replace('_', '-')}", str(value)]
     return command
@@ -181,7 +218,9 @@ def run_load(
             model=found.models.get("chat") or found.models.get("completions") or config.model,
             embedding_model=found.models.get("embeddings") or config.embedding_model,
         )
-        _follow_locust(config, target, out, on_progress)
+        deadline = config.duration_s + STARTUP_GRACE_S + (WORKERS_WAIT_S if config.master else 0)
+        command = locust_command(config, target, out)
+        _follow_locust(command, {**os.environ, **target.env}, out, deadline, on_progress)
     error_file = out / layout.CONFIG_ERROR
     if error_file.is_file():
         raise ConfigError(error_file.read_text().strip())
@@ -191,27 +230,39 @@ def run_load(
     return read_json(results_file) or {}
 
 
+def run_worker(config: LoadConfig, out: Path) -> int:
+    """Be a worker of a `servecheck load --master` run until the master ends it (Locust's own bounds: it
+    gives up on a master it cannot reach within five minutes, or that goes silent for a minute; ours:
+    the longest run there is). Returns Locust's exit code; its samples land in `out`."""
+    out = out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    with sigterm_as_interrupt():
+        command = locust_command(config, None, out)
+        return _follow_locust(command, dict(os.environ), out, MAX_DURATION_S + 2 * STARTUP_GRACE_S, None)
+
+
 def _follow_locust(
-    config: LoadConfig, target: Target, out: Path, on_progress: Callable[[dict[str, Any]], None]
-) -> None:
-    """Run Locust to its end. When we stop it early, stop.json tells its plugin why (and which signal
-    made us: "SIGINT", "SIGTERM"), so the load.json it writes says so."""
+    command: list[str],
+    env: dict[str, str],
+    out: Path,
+    deadline_s: float,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+) -> int:
+    """Run Locust to its end (at most `deadline_s`); returns its exit code. When we stop it early,
+    stop.json tells its plugin why (and which signal made us: "SIGINT", "SIGTERM"), so the load.json it
+    writes says so. `on_progress` gets each line of live.jsonl (a master or local run writes it)."""
     live = out / layout.LIVE
+    on_line = on_progress or (lambda line: None)
     with (out / layout.LOCUST_LOG).open("wb") as log:
         proc = subprocess.Popen(
-            locust_command(config, target, out),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **target.env},
-            cwd=out,
-            start_new_session=True,
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out, start_new_session=True
         )
         reason, stop_signal = None, ""
-        deadline = time.monotonic() + config.duration_s + STARTUP_GRACE_S
+        deadline = time.monotonic() + deadline_s
         offset = 0
         try:
             while proc.poll() is None:
-                offset = _tail(live, offset, on_progress)
+                offset = _tail(live, offset, on_line)
                 if time.monotonic() > deadline:
                     reason = "overran its duration"
                     break
@@ -222,7 +273,8 @@ def _follow_locust(
             write_json(out / layout.STOP, {"reason": reason, "signal": stop_signal})
         # SIGINT, as a Ctrl-C: while a shape runs, headless Locust has no SIGTERM handler yet.
         _stop(proc, STOP_WAIT_S, signal.SIGINT)
-        _tail(live, offset, on_progress)
+        _tail(live, offset, on_line)
+    return proc.returncode
 
 
 def _tail(path: Path, offset: int, on_line: Callable[[dict[str, Any]], None]) -> int:

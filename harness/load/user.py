@@ -1,12 +1,11 @@
 """The Locust user every scenario builds on: it sends one LLM request at a time and measures it.
 
 Why not `self.client.post(...)` and Locust's own timing: with stream=True FastHttpUser stops the clock
-at the response headers. So the body is read here, line by line as it arrives (geventhttpclient's
-`readline`, which returns as soon as a line is complete, unlike `iter_content(n)`, which waits for n
-bytes), the request's response_time is set to the end of the body, and TTFT, ITL and TPOT are fired
-as request events of their own (request_type "TTFT"/"ITL"/"TPOT", name = scenario), so Locust's UI,
-CSV and distributed statistics show them. The full measurement (a RequestRecord) rides on the main
-request event's context, where the servecheck plugin collects it.
+at the response headers. So the body is read here as it arrives (whole buffers, `_arrived`), and the
+request's response_time is set to the end of the body. Locust's request statistics hold real requests
+only, one event each: TTFT, ITL and TPOT are not requests. The full measurement (a RequestRecord) rides
+on that event's context, where the servecheck plugin collects it; workers carry the aggregate to the
+master with their reports, and Locust's web UI shows it in tabs of its own (harness/load/webui.py).
 
 Scenarios subclass LLMUser, set `scenario`, `family` and `stream`, and write `synthetic()`.
 """
@@ -204,8 +203,6 @@ class LLMUser(FastHttpUser):
                     resp.success()
         finally:
             timer.cancel()
-        if rec.ttft_ms is not None and not rec.error:
-            self._fire_stream_metrics(rec)
         return rec
 
     def _read(
@@ -301,17 +298,3 @@ class LLMUser(FastHttpUser):
         problem = violation(self.family, obj, chunks)
         if problem:
             rec.error, rec.detail = "contract", problem
-
-    def _fire_stream_metrics(self, rec: RequestRecord) -> None:
-        fire = self.environment.events.request.fire
-        timings = [("TTFT", rec.ttft_ms), *(("ITL", gap) for gap in rec.itl_ms), ("TPOT", rec.tpot_ms)]
-        for kind, ms in timings:
-            if ms is not None:
-                fire(
-                    request_type=kind,
-                    name=self.scenario,
-                    response_time=ms,
-                    response_length=0,
-                    exception=None,
-                    context={},
-                )

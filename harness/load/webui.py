@@ -1,0 +1,54 @@
+"""Our LLM metrics in Locust's own web UI (`servecheck load --web`, or `locust -f scenarios/...`), through
+its extension points (Locust's examples/extend_web_ui.py): tabs named in the page's template arguments,
+their rows added to every /stats/requests answer the page polls (`extended_stats`), and a CSV link on
+its download page. On a master the rows are what the workers reported so far (every few seconds)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from harness.load.tables import live_tables
+
+if TYPE_CHECKING:
+    from harness.load.plugin import LoadSession
+
+CSV_ROUTE = "/servecheck/stats.csv"
+_POLLED = "/stats/requests"
+
+
+def attach(web_ui: Any, session: LoadSession) -> None:
+    """Add our tabs, their rows and the CSV route to a Locust web UI (the master's or a local one)."""
+    from flask import Response, request  # Locust's web UI runs on Flask
+
+    def tables() -> list[Any]:
+        elapsed = time.perf_counter() - session.started if session.started is not None else 0.0
+        return live_tables(session.metrics, elapsed)
+
+    shown = tables()
+    web_ui.template_args.update(
+        extended_tabs=[{"key": t.key, "title": t.title} for t in shown],
+        extended_tables=[
+            {"key": t.key, "structure": [{"key": k, "title": title} for k, title in t.columns]} for t in shown
+        ],
+        extended_csv_files=[{"href": "." + CSV_ROUTE, "title": "Download LLM metrics CSV (servecheck)"}],
+    )
+
+    @web_ui.app.after_request
+    def add_rows(response: Any) -> Any:
+        if request.path != _POLLED or not response.is_json:
+            return response
+        data = response.get_json()
+        data["extended_stats"] = [{"key": t.key, "data": t.rows} for t in tables()]
+        response.set_data(orjson.dumps(data))
+        return response
+
+    @web_ui.app.route(CSV_ROUTE)
+    def stats_csv() -> Any:
+        return Response(
+            tables()[0].csv(),
+            mimetype="text/csv",
+            headers={"Content-Disposition": "attachment; filename=servecheck_stats.csv"},
+        )

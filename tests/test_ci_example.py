@@ -109,3 +109,32 @@ def test_a_misspelt_option_is_caught() -> None:
     command, args = _resolve(["load", "--userz", "4"])
     with pytest.raises(Exception, match="No such option"):
         command.make_parser(command.context_class(command)).parse_args(args=args)
+
+
+KUBERNETES = ROOT / "examples" / "kubernetes.yaml"
+
+
+def test_the_kubernetes_example_runs_a_valid_master_and_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/kubernetes.yaml: each Job's `servecheck load` arguments go through the real parser and
+    the load configuration's own validation (what the pod does before it sends anything)."""
+    from harness.load.options import LOAD_OPTIONS, LoadConfig
+    from harness.options import config_values
+
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-example")
+    jobs = {
+        d["metadata"]["name"]: d for d in yaml.safe_load_all(KUBERNETES.read_text()) if d["kind"] == "Job"
+    }
+    assert set(jobs) == {"servecheck-master", "servecheck-worker"}
+    configs = {}
+    for name, job in jobs.items():
+        (container,) = job["spec"]["template"]["spec"]["containers"]
+        assert "exec servecheck load" in " ".join(container["command"])
+        command, args = _resolve(["load", *container["args"]])
+        params = command.make_context("load", list(args)).params
+        configs[name] = config = LoadConfig(**config_values(LOAD_OPTIONS, params))
+        config.validate()
+        assert "DATABRICKS_TOKEN" in {e["name"] for e in container["env"]}
+    master, worker = configs["servecheck-master"], configs["servecheck-worker"]
+    assert master.role == "master" and worker.role == "worker"
+    assert worker.master_port == master.master_port and worker.scenario == master.scenario
+    assert jobs["servecheck-worker"]["spec"]["parallelism"] == master.expect_workers

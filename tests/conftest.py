@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,25 @@ def mock_url() -> Iterator[str]:
     """Root URL of a mock with the default ("fast") profile and no token, shared by the session."""
     with running_mock() as url:
         yield url
+
+
+@pytest.fixture
+def mock_proc(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start `servecheck mock` subprocesses with start(profile YAML, token=..., defects=...) -> root URL;
+    they are killed at the end of the test."""
+    from test_load_run import start_mock
+
+    started: list = []
+
+    def start(profile: str, **kwargs: object) -> str:
+        proc, url = start_mock(tmp_path, profile, **kwargs)
+        started.append(proc)
+        return url
+
+    yield start
+    for proc in started:
+        proc.kill()
+        proc.wait()
 
 
 # Under pytest-xdist (make test runs the suite on two workers) every child process would inherit

@@ -62,6 +62,9 @@ def test_merging_worker_reports_equals_one_process_seeing_everything() -> None:
         record(rng, 0.0, scenario=rng.choice(["a", "b"]), error=rng.choice([None] * 9 + ["timeout"]))
         for _ in range(300)
     ]
+    for rec in records:  # some met the goodput objectives, some fell outside the measured window
+        rec.good = not rec.error and rng.random() < 0.6
+        rec.excluded = rng.choice([None] * 8 + ["warmup", "cooldown"])
     whole = LoadMetrics(t0=0.0, phased=True)
     for rec in records:
         whole.record(rec)
@@ -81,11 +84,16 @@ def test_merging_worker_reports_equals_one_process_seeing_everything() -> None:
     for second, row in whole.series.items():
         assert asdict(master.series[second]) == pytest.approx(asdict(row))
     assert dict(master.errors) == dict(whole.errors)
+    assert dict(master.excluded) == dict(whole.excluded) and sum(whole.excluded.values()) > 20
+    assert (master.first_sent, master.last_end) == (whole.first_sent, whole.last_end)
     for name in ("a", "b"):
         mine, theirs = master.scenarios[name], whole.scenarios[name]
         assert (mine.requests, mine.errors) == (theirs.requests, theirs.errors)
+        assert (mine.good, mine.good_tokens) == (theirs.good, theirs.good_tokens) and theirs.good > 0
         for metric, hist in theirs.hist.items():
             assert mine.hist[metric].summary() == pytest.approx(hist.summary()), metric
     assert master.second_hists.keys() == whole.second_hists.keys()
+    assert whole.total().requests + sum(whole.excluded.values()) == len(records)  # left out, not lost
     drained = workers[1].drain()
     assert drained["scenarios"] == {} and drained["not_sent"] == 0  # a drain empties the worker
+    assert drained["excluded"] == {} and drained["first_sent"] is None

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,22 +50,6 @@ def start_mock(tmp: Path, profile: str, token: str | None = None, defects: tuple
     first = proc.stdout.readline()
     assert " on http://127.0.0.1:" in first, first
     return proc, first.split(" on ", 1)[1].split()[0]
-
-
-@pytest.fixture
-def mock_proc(tmp_path: Path) -> Iterator[list]:
-    """Start mocks with start(profile, ...); they are killed at the end of the test."""
-    started: list = []
-
-    def start(profile: str, **kwargs: object) -> str:
-        proc, url = start_mock(tmp_path, profile, **kwargs)
-        started.append(proc)
-        return url
-
-    yield start
-    for proc in started:
-        proc.kill()
-        proc.wait()
 
 
 def test_every_scenario_on_the_embedded_mock_with_two_processes(tmp_path: Path) -> None:

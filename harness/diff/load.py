@@ -104,8 +104,10 @@ def _per_second(run: dict, field: str) -> list[float]:
     return [float(point.get(field, 0)) for point in series[:-1]]  # the last second is partial
 
 
-def _rate(name: str, base: dict, new: dict) -> dict[str, Any]:
+def _rate(name: str, base: dict, new: dict) -> dict[str, Any] | None:
     key, field = PER_SECOND[name].key, PER_SECOND[name].series or ""
+    if base.get(key) is None or new.get(key) is None:  # goodput: measured only with --goodput
+        return None
     change = _relative(base.get(key), new.get(key))
     test, p, enough, significant = _guard(
         _per_second(base, field), _per_second(new, field), (base["requests"], new["requests"]), "rate delta"

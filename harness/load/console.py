@@ -70,6 +70,7 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         f"  {results['output_tokens_per_s']:.1f} output tok/s  token counts: {sources}"
         f"  validated {results['validated']:,}"
     )
+    _window_and_goodput(console, results)
     if len(results["scenarios"]) > 1:
         _scenarios(console, results["scenarios"])
     if results["errors_by_kind"]:
@@ -101,6 +102,24 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
     )
     if results["partial"]:
         console.print(f"[yellow]partial results: {escape(results['stop_reason'])}[/]")
+
+
+def _window_and_goodput(console: Console, results: dict[str, Any]) -> None:
+    config, window = results["config"], results.get("window") or {}
+    if config.get("warmup") or config.get("cooldown_s"):
+        left_out = ", ".join(f"{why} {n:,}" for why, n in sorted(window["excluded"].items())) or "none"
+        console.print(
+            f"measured window: {window['measured_s']:.1f} s (--warmup {config.get('warmup') or 0},"
+            f" --cooldown {config.get('cooldown_s') or 0}s); answers left out: {left_out}"
+        )
+    if results.get("goodput_rps") is not None:
+        objectives = ", ".join(f"{key}<={limit:g}" for key, limit in config["goodput"].items())
+        good, requests = results["good_requests"], results["requests"]
+        share = good / requests if requests else 0
+        console.print(
+            f"goodput {results['goodput_rps']:.2f} req/s, {results['goodput_tokens_per_s']:.1f} output tok/s:"
+            f" {good:,} of {requests:,} requests ({share:.1%}) met {objectives}"
+        )
 
 
 def _scenarios(console: Console, scenarios: dict[str, Any]) -> None:

@@ -39,6 +39,8 @@ class Second:
     ttft_ms_sum: float = 0.0
     ttft_count: int = 0
     not_sent: int = 0  # open loop: arrivals dropped at the in-flight cap
+    good: int = 0  # met every --goodput objective
+    good_tokens: int = 0  # their output tokens
 
     def add(self, other: Second) -> None:
         for name in self.__slots__:
@@ -59,6 +61,8 @@ class RequestRecord:
     completion_tokens: int | None = None
     token_source: str | None = None  # "usage" (the server's count) or "tokenizer" (ours, o200k_base)
     validated: bool = False
+    excluded: str | None = None  # "warmup" or "cooldown": outside the measured window (load/window.py)
+    good: bool = False  # succeeded and met every --goodput objective
 
     @property
     def tpot_ms(self) -> float | None:
@@ -68,12 +72,14 @@ class RequestRecord:
 
 
 class ScenarioMetrics:
-    __slots__ = ("errors", "hist", "requests", "token_sources", "validated")
+    __slots__ = ("errors", "good", "good_tokens", "hist", "requests", "token_sources", "validated")
 
     def __init__(self) -> None:
         self.requests = 0
         self.errors = 0
         self.validated = 0
+        self.good = 0
+        self.good_tokens = 0
         self.token_sources: Counter[str] = Counter()
         self.hist = {name: Histogram() for name in HISTOGRAMS}
 
@@ -83,6 +89,9 @@ class ScenarioMetrics:
         if rec.error:
             self.errors += 1
             return  # a failed request's timings would mix two populations
+        if rec.good:
+            self.good += 1
+            self.good_tokens += rec.completion_tokens or 0
         hist = self.hist
         hist["latency"].add(rec.latency_ms)
         if rec.first_event_ms is not None:
@@ -106,6 +115,8 @@ class ScenarioMetrics:
         self.requests += other.requests
         self.errors += other.errors
         self.validated += other.validated
+        self.good += other.good
+        self.good_tokens += other.good_tokens
         self.token_sources.update(other.token_sources)
         for name, hist in other.hist.items():
             self.hist[name].merge(hist)
@@ -115,6 +126,8 @@ class ScenarioMetrics:
             "requests": self.requests,
             "errors": self.errors,
             "validated": self.validated,
+            "good": self.good,
+            "good_tokens": self.good_tokens,
             "token_sources": dict(self.token_sources),
             "hist": {name: hist.to_dict() for name, hist in self.hist.items()},
         }
@@ -123,6 +136,7 @@ class ScenarioMetrics:
     def from_dict(cls, data: dict[str, Any]) -> ScenarioMetrics:
         out = cls()
         out.requests, out.errors, out.validated = data["requests"], data["errors"], data["validated"]
+        out.good, out.good_tokens = data["good"], data["good_tokens"]
         out.token_sources = Counter(data["token_sources"])
         out.hist = {name: Histogram.from_dict(data["hist"][name]) for name in HISTOGRAMS}
         return out
@@ -149,6 +163,9 @@ class LoadMetrics:
         self.second_hists: dict[int, dict[str, Histogram]] = {}
         self.send_lag = Histogram()  # open loop: ms between an arrival's schedule and its send
         self.not_sent = 0  # open loop: arrivals dropped because the user's in-flight cap was reached
+        self.excluded: Counter[str] = Counter()  # answers outside the measured window, by why
+        self.first_sent: float | None = None  # the measured window, in seconds from t0: first send
+        self.last_end: float | None = None  # and last answer
 
     def _second(self, second: int) -> Second:
         row = self.series.get(second)
@@ -157,11 +174,18 @@ class LoadMetrics:
         return row
 
     def record(self, rec: RequestRecord) -> None:
+        if rec.excluded:
+            self.excluded[rec.excluded] += 1
+            return
+        sent = rec.sent - self.t0
+        end = sent + rec.latency_ms / 1000
+        self.first_sent = sent if self.first_sent is None else min(self.first_sent, sent)
+        self.last_end = end if self.last_end is None else max(self.last_end, end)
         scenario = self.scenarios.get(rec.scenario)
         if scenario is None:
             scenario = self.scenarios[rec.scenario] = ScenarioMetrics()
         scenario.add(rec)
-        second = max(0, int(rec.sent - self.t0 + rec.latency_ms / 1000))
+        second = max(0, int(end))
         row = self._second(second)
         row.requests += 1
         if rec.error:
@@ -173,6 +197,9 @@ class LoadMetrics:
                 samples.append(detail)
             return
         row.output_tokens += rec.completion_tokens or 0
+        if rec.good:
+            row.good += 1
+            row.good_tokens += rec.completion_tokens or 0
         row.latency_ms_sum += rec.latency_ms
         if rec.ttft_ms is not None:
             row.ttft_ms_sum += rec.ttft_ms
@@ -205,6 +232,10 @@ class LoadMetrics:
                 mine_hists[name].merge(hist)
         self.send_lag.merge(other.send_lag)
         self.not_sent += other.not_sent
+        self.excluded.update(other.excluded)
+        for name, pick in (("first_sent", min), ("last_end", max)):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
 
     def total(self) -> ScenarioMetrics:
         """All scenarios together."""
@@ -225,6 +256,9 @@ class LoadMetrics:
             },
             "send_lag": self.send_lag.to_dict(),
             "not_sent": self.not_sent,
+            "excluded": dict(self.excluded),
+            "first_sent": self.first_sent,
+            "last_end": self.last_end,
         }
 
     @classmethod
@@ -241,7 +275,15 @@ class LoadMetrics:
         }
         out.send_lag = Histogram.from_dict(data["send_lag"])
         out.not_sent = data["not_sent"]
+        out.excluded = Counter(data["excluded"])
+        out.first_sent, out.last_end = data["first_sent"], data["last_end"]
         return out
+
+    def measured_span(self) -> float | None:
+        """Seconds from the first measured request's send to the last one's answer; None: none."""
+        if self.first_sent is None or self.last_end is None:
+            return None
+        return max(self.last_end - self.first_sent, 1e-9)
 
     def drain(self) -> dict[str, Any]:
         """This process's measurements since the last drain, as plain data (a worker's report)."""

@@ -21,6 +21,7 @@ from typing import Any
 from harness.load.prompts import Distribution, parse_distribution
 from harness.load.shapes import SHAPES
 from harness.load.slo import parse_slos
+from harness.load.window import Warmup, parse_goodput, parse_warmup
 from harness.options import Option, add_locust_arguments, bind
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE
 from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
@@ -47,6 +48,9 @@ def add_arguments(parser: Any) -> None:
     )
     parser.add_argument(
         "--servecheck-mock-pid", type=int, default=0, include_in_web_ui=False, help=argparse.SUPPRESS
+    )
+    parser.add_argument(  # set by the master from Locust's --run-time: workers get only custom options
+        "--servecheck-run-time", type=int, default=0, include_in_web_ui=False, help=argparse.SUPPRESS
     )
     parser.add_argument(
         "--servecheck-out",
@@ -85,6 +89,18 @@ class Settings:
     timeout: float
     max_requests: int
     max_error_rate: float
+    goodput: dict[str, float]  # per-request objectives, ms (harness/load/window.py)
+    warmup: Warmup
+    cooldown_s: int
+    requests: int  # a fixed count of measured requests (0: as many as --duration allows)
+    run_time_s: int  # Locust's --run-time (0: none), as the master had it
+
+    @property
+    def budget(self) -> int:
+        """Requests the whole run may send: --requests (and a counted warm-up), within --max-requests."""
+        if not self.requests:
+            return self.max_requests
+        return min(self.max_requests, self.requests + self.warmup.requests)
 
     @property
     def open_loop(self) -> bool:
@@ -107,6 +123,15 @@ def settings_from(options: Any) -> Settings:
         raise ValueError("--timeout must be a positive number of seconds")
     if options.max_requests < 1:
         raise ValueError("--max-requests must be at least 1")
+    if options.requests < 0:
+        raise ValueError("--requests must be at least 1 (0: as many as --duration allows)")
+    run_time = int(getattr(options, "run_time", 0) or getattr(options, "servecheck_run_time", 0) or 0)
+    cooldown = parse_duration(str(options.cooldown), "--cooldown") if str(options.cooldown) != "0" else 0
+    if cooldown and run_time and cooldown >= run_time:
+        raise ValueError(f"--cooldown {cooldown} s leaves nothing of a {run_time} s run to measure")
+    warmup = parse_warmup(options.warmup)
+    if warmup.seconds and run_time and warmup.seconds + cooldown >= run_time:
+        raise ValueError(f"--warmup and --cooldown leave nothing of a {run_time} s run to measure")
     return Settings(
         api=options.api,
         model=options.model or MOCK_MODELS["chat"],  # plain `locust -f` against the mock
@@ -123,6 +148,11 @@ def settings_from(options: Any) -> Settings:
         timeout=float(options.timeout),
         max_requests=options.max_requests,
         max_error_rate=parse_rate(options.max_error_rate, "--max-error-rate"),
+        goodput=parse_goodput(options.goodput),
+        warmup=warmup,
+        cooldown_s=cooldown,
+        requests=options.requests,
+        run_time_s=run_time,
     )
 
 
@@ -142,11 +172,11 @@ MAX_DURATION_S = 24 * 3600
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
 
 
-def parse_duration(text: str) -> int:
+def parse_duration(text: str, flag: str = "--duration") -> int:
     """Whole seconds from "90", "90s", "5m", "1h30m" (Locust's --run-time forms); ConfigError otherwise."""
     match = _DURATION.fullmatch(text.strip())
     if not match or not any(match.groups()):
-        raise ConfigError(f"--duration {text!r}: use a finite time such as 30s, 5m or 1h")
+        raise ConfigError(f"{flag} {text!r}: use a finite time such as 30s, 5m or 1h")
     hours, minutes, seconds, bare = (int(g) if g else 0 for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds + bare
 
@@ -184,6 +214,10 @@ class LoadConfig:
     timeout: float = 60.0
     max_requests: int = DEFAULT_MAX_REQUESTS
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    goodput: str = ""
+    warmup: str = "0"
+    cooldown: str = "0"
+    requests: int = 0
     out: Path | None = None
 
     @property
@@ -215,7 +249,7 @@ class LoadConfig:
         if self.live_base_url():  # the embedded mock gets a token of our own
             check_token(os.environ.get(self.token_var), self.token_var)
         try:
-            settings_from(SimpleNamespace(**self.plugin_options()))
+            settings_from(SimpleNamespace(**self.plugin_options(), run_time=self.duration_s))
             parse_slos(self.slo)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
@@ -340,6 +374,19 @@ LOAD_OPTIONS = bind(
             "Error budget: a run with more failed requests fails (5%, 0.05).",
             parse=lambda text: parse_rate(text, "--max-error-rate"),
             show=_share,
+            locust=True,
+        ),
+        Option(
+            "goodput",
+            "Per-request objectives for goodput, e.g. ttft_ms:500,tpot_ms:50,e2e_ms:5000.",
+            locust=True,
+        ),
+        Option("warmup", "Not counted: the first 10s of the run, or its first N requests (50).", locust=True),
+        Option("cooldown", "Not counted: requests sent in the run's last 5s.", locust=True),
+        Option(
+            "requests",
+            "A fixed number of measured requests: the run ends when all are answered.",
+            int,
             locust=True,
         ),
         Option("out", "Run folder (default servecheck-runs/<time>-load-<target>).", Path, optional=True),

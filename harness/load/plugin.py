@@ -49,8 +49,10 @@ from harness.load.results import build_results, live_line
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
 from harness.load.webui import attach as attach_web_ui
+from harness.load.window import is_good
 from harness.runs import layout
 from harness.runs.files import read_json
+from harness.runs.verdict import REQUESTS_UNFINISHED
 from harness.targets import ConfigError
 from harness.wire.redact import check_token, keep_token_variables, redact_process_output
 
@@ -74,6 +76,7 @@ class LoadSession:
         self.stop_reason: str | None = None  # set when the plugin itself ends the run
         self.users_by_second: dict[int, int] = {}
         self._budget = 0
+        self._warmup_left = 0  # a counted warm-up: answers this process still leaves out
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
@@ -137,6 +140,7 @@ class LoadSession:
                 plan_from_options(options)
             parse_slos(options.slo)
             check_token(os.environ.get(settings.token_env), settings.token_env)
+            options.servecheck_run_time = settings.run_time_s  # what the workers read for --cooldown
         except (ValueError, ConfigError) as exc:
             log.error("servecheck: %s", exc)
             self._listen()
@@ -148,7 +152,8 @@ class LoadSession:
         self.settings = settings_from(options)
         worker = environment.runner.worker_index if self.role == "worker" else 0
         workers = max(1, options.expect_workers or 1) if self.role == "worker" else 1
-        self._budget = math.ceil(self.settings.max_requests / workers)
+        self._budget = math.ceil(self.settings.budget / workers)
+        self._warmup_left = math.ceil(self.settings.warmup.requests / workers)
         self._sampler = random.Random(f"{self.settings.seed}:validate:{worker}")
         self._seeds = random.Random(f"{self.settings.seed}:users:{worker}")
         self.started = time.perf_counter()
@@ -162,9 +167,30 @@ class LoadSession:
 
     def on_request(self, context: dict[str, Any] | None = None, **_: Any) -> None:
         rec = context.get(RECORD_KEY) if context else None
-        if rec is not None:
+        if rec is not None and self.settings is not None and self.started is not None:
+            rec.excluded = self._outside_window(rec.sent - self.started)
+            rec.good = (
+                not rec.excluded and is_good(rec, self.settings.goodput) if self.settings.goodput else False
+            )
             self.metrics.record(rec)
             self._emit(RequestMeasured(rec))
+
+    def _outside_window(self, sent_s: float) -> str | None:
+        """Why a request sent `sent_s` after the start is not counted (harness/load/window.py), or None."""
+        settings = self.settings
+        assert settings is not None
+        if self._warmup_left > 0:
+            self._warmup_left -= 1
+            return "warmup"
+        if sent_s < settings.warmup.seconds:
+            return "warmup"
+        if (
+            settings.cooldown_s
+            and settings.run_time_s
+            and sent_s >= settings.run_time_s - settings.cooldown_s
+        ):
+            return "cooldown"
+        return None
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         data["servecheck"] = self.metrics.drain()
@@ -190,6 +216,8 @@ class LoadSession:
         reason = self.stop_reason
         if reason is None:
             reason = "interrupted" if run_time and elapsed < run_time - _COMPLETE_SLACK_S else "completed"
+            if reason == "completed" and self.metrics.total().requests < self.settings.requests:
+                reason = REQUESTS_UNFINISHED  # --duration ended a --requests run first
         options = self.environment.parsed_options
         told = read_json(out / layout.STOP, strict=False) or {}  # `servecheck load` stopped us: why
         reason = str(told.get("reason") or reason)
@@ -239,8 +267,9 @@ class LoadSession:
             if _target_gone(history, window):
                 self.stop_reason = "target_unreachable"
                 log.error("servecheck: every connection was refused for %d s; stopping the run", window)
-            elif self.role == "local" and total.requests >= self.settings.max_requests:
-                self.stop_reason = "max_requests"  # every request of the budget has its answer
+            elif total.requests + sum(self.metrics.excluded.values()) >= self.settings.budget:
+                # every request of the budget has its answer (a master: as its workers reported)
+                self.stop_reason = "completed" if self.settings.requests else "max_requests"
             if self.stop_reason:
                 runner.quit()
                 return

@@ -25,8 +25,9 @@ from harness.wire.redact import safe_url
 _RECENT_S = 5  # seconds the live rates average over
 
 
-def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]:
-    """Totals and every metric's summary for one scenario (or all of them)."""
+def scenario_block(metrics: ScenarioMetrics, elapsed_s: float, goodput: bool = False) -> dict[str, Any]:
+    """Totals and every metric's summary for one scenario (or all of them); rates over `elapsed_s`.
+    The goodput figures are null unless objectives were set (`goodput`)."""
     out_tokens = metrics.hist["completion_tokens"].total  # successful requests only
     span = max(elapsed_s, 1e-9)
     successful = metrics.requests - metrics.errors
@@ -41,6 +42,9 @@ def scenario_block(metrics: ScenarioMetrics, elapsed_s: float) -> dict[str, Any]
         "output_tokens_per_s": out_tokens / span,
         "validated": metrics.validated,
         "token_source": dict(metrics.token_sources),
+        "good_requests": metrics.good if goodput else None,
+        "goodput_rps": metrics.good / span if goodput else None,
+        "goodput_tokens_per_s": metrics.good_tokens / span if goodput else None,
     }
     block["metrics"] = {m.key: metrics.hist[m.name].summary() for m in DISTRIBUTIONS.values()}
     return block
@@ -68,6 +72,8 @@ def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[s
                 "successful": int(ok),
                 "errors": int(row.errors),
                 "output_tokens": int(row.output_tokens),
+                "good": int(row.good),
+                "good_tokens": int(row.good_tokens),
                 "mean_latency_ms": row.latency_ms_sum / ok if ok else None,
                 "mean_ttft_ms": row.ttft_ms_sum / row.ttft_count if row.ttft_count else None,
                 "not_sent": int(row.not_sent),
@@ -133,7 +139,10 @@ def build_results(
     options = environment.parsed_options
     plan = plan_from_options(options) if environment.shape_class else None
     users = options.num_users or 1
-    overall = scenario_block(metrics.total(), elapsed_s)
+    windowed = bool(settings.warmup or settings.cooldown_s)
+    span = (metrics.measured_span() or elapsed_s) if windowed else elapsed_s  # what the rates divide by
+    goodput = bool(settings.goodput)
+    overall = scenario_block(metrics.total(), span, goodput)
     results: dict[str, Any] = {
         "tool": f"servecheck {__version__}",
         "partial": stop_reason not in ("completed", "max_requests"),
@@ -169,12 +178,22 @@ def build_results(
             "timeout_s": settings.timeout,
             "max_requests": settings.max_requests,
             "max_error_rate": settings.max_error_rate,
+            "goodput": settings.goodput or None,
+            "warmup": str(settings.warmup) if settings.warmup else None,
+            "cooldown_s": settings.cooldown_s,
+            "requests": settings.requests or None,
             "workers": options.expect_workers if options.master else 0,
             "slo": options.slo or None,
         },
         "histogram": {"kind": "log buckets (DDSketch layout), mergeable", "relative_error": ALPHA},
         **overall,
-        "scenarios": {name: scenario_block(m, elapsed_s) for name, m in sorted(metrics.scenarios.items())},
+        "window": {
+            "measured_s": span,
+            "excluded": dict(metrics.excluded),  # answers left out, by why: warmup, cooldown
+        },
+        "scenarios": {
+            name: scenario_block(m, span, goodput) for name, m in sorted(metrics.scenarios.items())
+        },
         "errors_by_kind": dict(metrics.errors),
         "error_samples": metrics.error_samples,
         "open_loop": {"not_sent": metrics.not_sent, "send_lag_ms": metrics.send_lag.summary()}

@@ -4,8 +4,10 @@ two runs) have every observation, not only the histograms.
 
 A line: {"t": seconds from the test start to the request leaving, "scenario", "latency_ms", "ttft_ms",
 "tpot_ms", "prompt_tokens", "completion_tokens", "error": null or its kind ("http_503", "timeout",
-...)}. Lines are buffered and handed to the kernel by `flush` (the plugin calls it once a second), so a
-request costs one small dict and one orjson call. At most MAX_SAMPLES lines per process.
+...), "excluded": null or why the figures leave it out ("warmup", "cooldown"), "good": whether it met
+every --goodput objective}. Lines are buffered and handed to the kernel by `flush` (the plugin calls
+it once a second), so a request costs one small dict and one orjson call. At most MAX_SAMPLES lines
+per process.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class SampleLog:
                 "prompt_tokens": rec.prompt_tokens,
                 "completion_tokens": rec.completion_tokens,
                 "error": rec.error,
+                "excluded": rec.excluded,
+                "good": rec.good,
             },
             flush=False,
         )

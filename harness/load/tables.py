@@ -56,11 +56,11 @@ def distributions(metrics: LoadMetrics) -> Table:
     return Table("llm-metrics", "LLM metrics", columns, rows)
 
 
-def throughput(metrics: LoadMetrics, elapsed_s: float) -> Table:
-    """Requests, successful requests/s and output tokens/s since the start, by scenario."""
+def throughput(metrics: LoadMetrics, elapsed_s: float, goodput: bool) -> Table:
+    """Requests, successful requests/s, output tokens/s and goodput since the start, by scenario."""
     rows = []
     for name, scenario in _scopes(metrics):
-        block = scenario_block(scenario, elapsed_s)
+        block = scenario_block(scenario, elapsed_s, goodput)
         rate = block["error_rate"]
         rows.append(
             {
@@ -70,6 +70,7 @@ def throughput(metrics: LoadMetrics, elapsed_s: float) -> Table:
                 "errorrate": None if rate is None else f"{rate:.2%}",
                 "rps": _round(block["rps"]),
                 "tokens": _round(block["output_tokens_per_s"]),
+                "goodput": _round(block["goodput_rps"]),
             }
         )
     columns = (
@@ -79,6 +80,7 @@ def throughput(metrics: LoadMetrics, elapsed_s: float) -> Table:
         ("errorrate", "Error rate"),
         ("rps", "Successful req/s"),
         ("tokens", "Output tokens/s"),
+        ("goodput", "Goodput req/s"),
     )
     return Table("llm-throughput", "LLM throughput", columns, rows)
 
@@ -93,5 +95,5 @@ def errors(metrics: LoadMetrics) -> Table:
     return Table("llm-errors", "LLM errors", columns, rows)
 
 
-def live_tables(metrics: LoadMetrics, elapsed_s: float) -> list[Table]:
-    return [distributions(metrics), throughput(metrics, elapsed_s), errors(metrics)]
+def live_tables(metrics: LoadMetrics, elapsed_s: float, goodput: bool) -> list[Table]:
+    return [distributions(metrics), throughput(metrics, elapsed_s, goodput), errors(metrics)]

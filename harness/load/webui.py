@@ -25,7 +25,7 @@ def attach(web_ui: Any, session: LoadSession) -> None:
 
     def tables() -> list[Any]:
         elapsed = time.perf_counter() - session.started if session.started is not None else 0.0
-        return live_tables(session.metrics, elapsed)
+        return live_tables(session.metrics, elapsed, bool(session.settings and session.settings.goodput))
 
     shown = tables()
     web_ui.template_args.update(

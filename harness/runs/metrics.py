@@ -56,6 +56,17 @@ RATES: dict[str, Metric] = {
             series="output_tokens",
         ),
         Metric("error_rate", "error_rate", "error rate", "", True, slo=True),
+        # Goodput: what succeeded and met every per-request objective (--goodput); null without them.
+        Metric("goodput", "goodput_rps", "goodput (req/s)", "/s", False, slo=True, series="good"),
+        Metric(
+            "goodput_tokens_per_s",
+            "goodput_tokens_per_s",
+            "goodput output tokens/s",
+            "/s",
+            False,
+            slo=True,
+            series="good_tokens",
+        ),
     )
 }
 TIMED = tuple(m for m in DISTRIBUTIONS.values() if m.unit == "ms")

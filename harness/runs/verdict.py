@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 DEFAULT_MAX_ERROR_RATE = 0.05  # the error budget: more failed requests than this fail a load run
+REQUESTS_UNFINISHED = "duration_before_requests"  # a load run's stop reason: --duration ended --requests
 
 
 def totals_of(families: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -61,6 +62,11 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
         )
     if results["stop_reason"] == "target_unreachable":
         reasons.append("the target stopped answering: every connection was refused, so the run was cut")
+    if results["stop_reason"] == REQUESTS_UNFINISHED:
+        asked = (results.get("config") or {}).get("requests")
+        reasons.append(
+            f"--duration ended the run after {results['requests']} of the {asked} requests asked (--requests)"
+        )
     failed = [v["objective"] for v in results["slo"] if not v["passed"]]
     if failed:
         reasons.append(f"SLO failed: {', '.join(failed)}")

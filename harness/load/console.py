@@ -89,6 +89,8 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         )
     if "phases" in results:
         _phases(console, results)
+    for warning in (results.get("generator") or {}).get("warnings", []):
+        console.print(f"[yellow]generator warning: {escape(warning)}[/]")
     for verdict in results["slo"]:
         mark = "[green]pass[/]" if verdict["passed"] else "[bold red]FAIL[/]"
         console.print(f"SLO {mark} {escape(verdict['objective'])} (observed {_num(verdict['observed'], 3)})")

@@ -41,6 +41,8 @@ class Second:
     not_sent: int = 0  # open loop: arrivals dropped at the in-flight cap
     good: int = 0  # met every --goodput objective
     good_tokens: int = 0  # their output tokens
+    sent: int = 0  # open loop: arrivals sent in this second (by the second they left)
+    send_lag_ms_sum: float = 0.0  # and how late they left, in all
 
     def add(self, other: Second) -> None:
         for name in self.__slots__:
@@ -163,6 +165,10 @@ class LoadMetrics:
         self.second_hists: dict[int, dict[str, Histogram]] = {}
         self.send_lag = Histogram()  # open loop: ms between an arrival's schedule and its send
         self.not_sent = 0  # open loop: arrivals dropped because the user's in-flight cap was reached
+        self.loop_lag = Histogram()  # ms the event loop woke late (harness/load/generator.py)
+        self.cpu_max = 0.0  # the highest CPU reading of a load-generating process (percent of a core)
+        self.cpu_busy = 0  # readings (one a second per process) at or over the busy threshold
+        self.cpu_samples = 0
         self.excluded: Counter[str] = Counter()  # answers outside the measured window, by why
         self.first_sent: float | None = None  # the measured window, in seconds from t0: first send
         self.last_end: float | None = None  # and last answer
@@ -212,6 +218,18 @@ class LoadMetrics:
             if rec.ttft_ms is not None:
                 hists["ttft"].add(rec.ttft_ms)
 
+    def record_send(self, now: float, lag_ms: float) -> None:
+        """Open loop: an arrival left `lag_ms` after its due time."""
+        self.send_lag.add(lag_ms)
+        row = self._second(max(0, int(now - self.t0)))
+        row.sent += 1
+        row.send_lag_ms_sum += lag_ms
+
+    def record_cpu(self, percent: float, busy: float) -> None:
+        self.cpu_samples += 1
+        self.cpu_busy += percent >= busy
+        self.cpu_max = max(self.cpu_max, percent)
+
     def record_not_sent(self, now: float) -> None:
         self.not_sent += 1
         self._second(max(0, int(now - self.t0))).not_sent += 1
@@ -232,6 +250,10 @@ class LoadMetrics:
                 mine_hists[name].merge(hist)
         self.send_lag.merge(other.send_lag)
         self.not_sent += other.not_sent
+        self.loop_lag.merge(other.loop_lag)
+        self.cpu_max = max(self.cpu_max, other.cpu_max)
+        self.cpu_busy += other.cpu_busy
+        self.cpu_samples += other.cpu_samples
         self.excluded.update(other.excluded)
         for name, pick in (("first_sent", min), ("last_end", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
@@ -256,6 +278,8 @@ class LoadMetrics:
             },
             "send_lag": self.send_lag.to_dict(),
             "not_sent": self.not_sent,
+            "loop_lag": self.loop_lag.to_dict(),
+            "cpu": [self.cpu_max, self.cpu_busy, self.cpu_samples],
             "excluded": dict(self.excluded),
             "first_sent": self.first_sent,
             "last_end": self.last_end,
@@ -275,6 +299,8 @@ class LoadMetrics:
         }
         out.send_lag = Histogram.from_dict(data["send_lag"])
         out.not_sent = data["not_sent"]
+        out.loop_lag = Histogram.from_dict(data["loop_lag"])
+        out.cpu_max, out.cpu_busy, out.cpu_samples = data["cpu"]
         out.excluded = Counter(data["excluded"])
         out.first_sent, out.last_end = data["first_sent"], data["last_end"]
         return out

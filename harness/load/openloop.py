@@ -54,6 +54,6 @@ def run_arrivals(
             continue
         if not take_request():
             break
-        metrics.send_lag.add((now - due) * 1000)
+        metrics.record_send(now, (now - due) * 1000)
         pool.spawn(send)
     pool.join()

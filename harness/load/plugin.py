@@ -42,9 +42,10 @@ from harness.load.events import (
     SecondPassed,
 )
 from harness.load.files import LoadFiles
+from harness.load.generator import run_probe
 from harness.load.metrics import RECORD_KEY, LoadMetrics
-from harness.load.options import Settings, add_arguments, settings_from
-from harness.load.prompts import load_requests
+from harness.load.options import MAX_DURATION_S, Settings, add_arguments, settings_from
+from harness.load.prompts import load_requests, preload
 from harness.load.results import build_results, live_line
 from harness.load.shapes import PHASED_SHAPES, plan_from_options
 from harness.load.slo import parse_slos
@@ -80,6 +81,7 @@ class LoadSession:
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
+        self._probe: gevent.Greenlet | None = None
         self.handlers: list[LoadHandler] = []  # who hears this session's events (_listen)
         # A worker's own --servecheck-out, read before the master's options replace it at test start: a
         # worker on another host keeps its samples where it was told, not at the master's path.
@@ -161,6 +163,11 @@ class LoadSession:
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
         self._listen()
         self._emit(LoadStarted(self.role, worker if self.role == "worker" else None, self.started))
+        self._stop_probe()
+        if self.role != "master":  # a process that sends requests: warm, then watch its loop and CPU
+            preload()
+            limit = (options.run_time or self.settings.run_time_s or MAX_DURATION_S) + 60
+            self._probe = gevent.spawn(run_probe, self.metrics, environment.runner, limit)
         if self.role != "worker":
             self._stop_watch()
             self._watch = gevent.spawn(self._watch_run)
@@ -204,6 +211,12 @@ class LoadSession:
         if self.stopped is None and self.started is not None:
             self.stopped = time.perf_counter()
         self._stop_watch()
+        self._stop_probe()
+
+    def _stop_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.kill(block=False)
+            self._probe = None
 
     def on_quit(self, exit_code: int, **_: Any) -> None:
         self._stop_watch()

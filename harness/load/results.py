@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from harness import __version__
+from harness.load.generator import summary as generator_summary
 from harness.load.histogram import ALPHA, Histogram
 from harness.load.metrics import LoadMetrics, ScenarioMetrics, Second
 from harness.load.options import Settings
@@ -77,6 +78,8 @@ def series(metrics: LoadMetrics, users_by_second: dict[int, int]) -> list[dict[s
                 "mean_latency_ms": row.latency_ms_sum / ok if ok else None,
                 "mean_ttft_ms": row.ttft_ms_sum / row.ttft_count if row.ttft_count else None,
                 "not_sent": int(row.not_sent),
+                "sent": int(row.sent),
+                "send_lag_ms_sum": row.send_lag_ms_sum,
             }
         )
     return rows
@@ -201,6 +204,7 @@ def build_results(
         else None,
         "series": series(metrics, users_by_second),
     }
+    results["generator"] = generator_summary(metrics, results["series"], settings.open_loop)
     if plan and plan.shape in PHASED_SHAPES:
         rows = phases(metrics, plan)
         results["phases"] = rows

@@ -38,6 +38,8 @@ from harness.paths import SCENARIOS_DIR
         (["--max-requests", "0"], "--max-requests must be at least 1"),
         (["--timeout", "0"], "--timeout must be a positive"),
         (["--arrivals", "bursty"], "--arrivals must be poisson or constant"),
+        (["--burstiness", "0"], "--burstiness must be a positive number"),
+        (["--burstiness", "2", "--arrivals", "constant"], "not with --arrivals constant"),
         (["--master"], "workers elsewhere cannot reach the embedded mock; give --base-url"),
         (["--master", "--worker"], "a process is one or the other"),
         (["--worker", "--web"], "a worker has none"),

@@ -21,6 +21,12 @@ def test_gap_distributions() -> None:
     gaps = [next(poisson) for _ in range(5000)]
     assert statistics.mean(gaps) == pytest.approx(1 / 50, rel=0.05)
     assert statistics.stdev(gaps) == pytest.approx(1 / 50, rel=0.1)  # exponential: sd == mean
+    for burstiness in (0.25, 4.0):  # gamma gaps: the same mean rate, the spread 1/sqrt(burstiness)
+        gamma = arrival_gaps(rng, 50.0, "poisson", burstiness)
+        gaps = [next(gamma) for _ in range(20000)]
+        assert statistics.mean(gaps) == pytest.approx(1 / 50, rel=0.05)
+        cv = statistics.stdev(gaps) / statistics.mean(gaps)
+        assert cv == pytest.approx(burstiness**-0.5, rel=0.1)
     constant = arrival_gaps(rng, 50.0, "constant")
     first = next(constant)
     assert 0 <= first <= 1 / 50

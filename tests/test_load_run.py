@@ -232,11 +232,26 @@ def test_open_loop_keeps_its_rate_when_the_server_is_slow(tmp_path: Path) -> Non
     done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "4s", "--arrivals", "constant")
     assert done.returncode == 0, done.stderr
     run = results(out)
-    assert run["config"]["open_loop"] == {"rate": 30.0, "arrival_rate_per_user": 10.0, "arrivals": "constant"}
+    plan = {"rate": 30.0, "arrival_rate_per_user": 10.0, "arrivals": "constant", "burstiness": 1.0}
+    assert run["config"]["open_loop"] == plan
     assert 90 <= run["requests"] + run["open_loop"]["not_sent"] <= 125
     assert run["open_loop"]["not_sent"] == 0
     assert run["open_loop"]["send_lag_ms"]["p50"] < 10
     assert "open loop: 30 req/s constant" in done.stdout
+
+
+@pytest.mark.timing
+def test_bursty_arrivals_keep_the_mean_rate(tmp_path: Path) -> None:
+    """Gamma arrivals of burstiness 0.25: the same 30 req/s on average, in bursts (a second's count
+    varies far more than Poisson's)."""
+    out = tmp_path / "run"
+    done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "6s", "--burstiness", "0.25")
+    assert done.returncode == 0, done.stderr
+    run = results(out)
+    assert run["config"]["open_loop"]["burstiness"] == 0.25
+    sent = run["requests"] + run["open_loop"]["not_sent"]
+    assert 100 <= sent <= 260  # 180 expected; bursts make a 6 s count vary
+    assert "(burstiness 0.25)" in done.stdout
 
 
 def test_sweep_reports_levels_and_a_knee(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         lag = results["open_loop"]["send_lag_ms"]
         plan = results["config"]["open_loop"]
         console.print(
-            f"open loop: {plan['rate']:g} req/s {plan['arrivals']},"
+            f"open loop: {plan['rate']:g} req/s {plan['arrivals']} (burstiness {plan['burstiness']:g}),"
             f" not sent on time {results['open_loop']['not_sent']:,}, send lag p50 {_num(lag['p50'], 2)} ms"
             f" p99 {_num(lag['p99'], 2)} ms"
         )

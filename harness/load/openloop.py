@@ -19,12 +19,14 @@ import gevent.pool
 from harness.load.metrics import LoadMetrics
 
 
-def arrival_gaps(rng: random.Random, rate: float, arrivals: str) -> Iterator[float]:
-    """Seconds between consecutive arrivals at `rate` per second: exponential gaps (a Poisson
-    process), or constant 1/rate after a random first gap, so users do not fire in lockstep."""
+def arrival_gaps(rng: random.Random, rate: float, arrivals: str, burstiness: float = 1.0) -> Iterator[float]:
+    """Seconds between consecutive arrivals at `rate` per second: gamma-distributed gaps of shape
+    `burstiness` and mean 1/rate ("poisson": with burstiness 1, exponential gaps, a Poisson process;
+    below 1 arrivals come in bursts, above 1 more evenly, as vLLM bench's --burstiness), or constant
+    1/rate after a random first gap, so users do not fire in lockstep."""
     if arrivals == "poisson":
         while True:
-            yield rng.expovariate(rate)
+            yield rng.gammavariate(burstiness, 1 / (rate * burstiness))
     yield rng.uniform(0, 1 / rate)
     while True:
         yield 1 / rate

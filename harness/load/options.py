@@ -84,6 +84,7 @@ class Settings:
     batch_size: int
     arrival_rate: float
     arrivals: str
+    burstiness: float
     validate_sample: float
     seed: int
     timeout: float
@@ -117,6 +118,10 @@ def settings_from(options: Any) -> Settings:
         raise ValueError("--batch-size must be at least 1")
     if not (0.0 <= options.validate_sample <= 1.0):
         raise ValueError("--validate-sample must be between 0 and 1")
+    if not 0 < options.burstiness < math.inf:
+        raise ValueError("--burstiness must be a positive number (1: Poisson arrivals)")
+    if options.burstiness != 1 and options.arrivals != "poisson":
+        raise ValueError("--burstiness shapes poisson arrivals: not with --arrivals constant")
     if options.arrival_rate < 0 or not math.isfinite(options.arrival_rate):
         raise ValueError("--arrival-rate must be a finite number >= 0")
     if not (0 < options.timeout < math.inf):
@@ -143,6 +148,7 @@ def settings_from(options: Any) -> Settings:
         batch_size=options.batch_size,
         arrival_rate=float(options.arrival_rate),
         arrivals=options.arrivals,
+        burstiness=float(options.burstiness),
         validate_sample=float(options.validate_sample),
         seed=options.seed,
         timeout=float(options.timeout),
@@ -193,6 +199,7 @@ class LoadConfig:
     spawn_rate: float | None = None  # None: all users within a second
     rate: float | None = None  # open loop: requests per second in all
     arrivals: str = "poisson"
+    burstiness: float = 1.0
     duration_s: int = 60
     shape: str = "fixed"
     processes: int = 1
@@ -337,6 +344,12 @@ LOAD_OPTIONS = bind(
         Option("spawn_rate", "Users started per second (default: all at once).", float, optional=True),
         Option("rate", "Open loop: requests per second in all.", float, optional=True),
         Option("arrivals", "Open-loop arrivals: poisson or constant.", locust=True),
+        Option(
+            "burstiness",
+            "Open loop: gamma-shaped gaps (1: Poisson; below 1 bursts, above 1 more even).",
+            float,
+            locust=True,
+        ),
         Option(
             "duration_s",
             "How long to run: 30s, 5m, 1h (at most 24h).",

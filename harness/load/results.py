@@ -169,6 +169,7 @@ def build_results(
                 "rate": settings.arrival_rate * users,
                 "arrival_rate_per_user": settings.arrival_rate,
                 "arrivals": settings.arrivals,
+                "burstiness": settings.burstiness,
             }
             if settings.open_loop
             else None,

@@ -161,7 +161,8 @@ class LLMUser(FastHttpUser):
 
     def _arrivals(self) -> None:
         pool = gevent.pool.Pool(self.max_inflight)
-        gaps = arrival_gaps(self.rng, self.settings.arrival_rate, self.settings.arrivals)
+        settings = self.settings
+        gaps = arrival_gaps(self.rng, settings.arrival_rate, settings.arrivals, settings.burstiness)
         try:
             run_arrivals(
                 gaps,

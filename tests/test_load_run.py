@@ -242,8 +242,7 @@ def test_open_loop_keeps_its_rate_when_the_server_is_slow(tmp_path: Path) -> Non
 
 @pytest.mark.timing
 def test_bursty_arrivals_keep_the_mean_rate(tmp_path: Path) -> None:
-    """Gamma arrivals of burstiness 0.25: the same 30 req/s on average, in bursts (a second's count
-    varies far more than Poisson's)."""
+    """Gamma arrivals of burstiness 0.25: the same 30 req/s on average (their spread: test_load_openloop)."""
     out = tmp_path / "run"
     done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "6s", "--burstiness", "0.25")
     assert done.returncode == 0, done.stderr

@@ -10,8 +10,9 @@ a last resort; no input should ever reach it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 import orjson
@@ -215,17 +216,26 @@ async def _deliver(state: MockState, call: Call, reply: JsonReply | Stream) -> R
     if dice.slow_s:
         await asyncio.sleep(dice.slow_s)
     if isinstance(reply, Stream):
+        parts = send(reply, dice)
         return StreamingResponse(
-            send(reply, dice),
+            parts if state.slots is None else _in_slot(state.slots, parts),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", **call.headers},
         )
     if not dice.quiet and reply.tokens is not None:
         delay = dice.ttft_s() + reply.tokens * dice.itl_s()
         if delay > 0:
-            await asyncio.sleep(delay)
+            async with state.slots or contextlib.nullcontext():
+                await asyncio.sleep(delay)
     media_type = "text/plain" if state.has("wrong_content_type") else "application/json"
     return Response(orjson.dumps(reply.body), media_type=media_type, headers=call.headers)
+
+
+async def _in_slot(slots: asyncio.Semaphore, parts: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A stream generated in one of the server's slots (the headers are out; the wait is TTFT's)."""
+    async with slots:
+        async for part in parts:
+            yield part
 
 
 def _error(state: MockState, flavour: Flavour, err: ApiError) -> Response:

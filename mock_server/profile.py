@@ -128,6 +128,9 @@ class Profile:
     latency: Latency = field(default_factory=Latency)
     faults: Faults = field(default_factory=Faults)
     rate_limit: float | None = None  # requests per second over the whole server; None: no limit
+    # Answers generated at once (a server's batch slots); more wait their turn before their first token,
+    # so past it TTFT grows with the queue, as a saturated server's does. None: no limit.
+    max_concurrency: int | None = None
     max_body_bytes: int = 4 * 1024 * 1024
     output_tokens: OutputTokens = field(default_factory=OutputTokens)
     defects: tuple[str, ...] = ()
@@ -141,6 +144,8 @@ class Profile:
             raise ValueError("models: names must be unique")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ValueError("rate_limit: must be > 0 (leave it out for no limit)")
+        if self.max_concurrency is not None and self.max_concurrency < 1:
+            raise ValueError("max_concurrency: must be at least 1 (leave it out for no limit)")
         if self.max_body_bytes < 1024:
             raise ValueError("max_body_bytes: must be at least 1024")
         unknown = [d for d in self.defects if d not in DEFECTS]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import threading
@@ -79,6 +80,8 @@ class MockState:
             name: registry().validator(name) for name in (*REQUEST_SCHEMAS, *EXTENSION_SCHEMAS)
         }
         self.rate_limiter = RateLimiter(profile.rate_limit) if profile.rate_limit else None
+        # the batch slots answers are generated in (app.py); None: as many as come
+        self.slots = asyncio.Semaphore(profile.max_concurrency) if profile.max_concurrency else None
         self.quiet = is_quiet(profile)
         self._numbers = itertools.count(1)
         self._memo: dict[bytes, Any] = {}

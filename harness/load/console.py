@@ -89,6 +89,12 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         )
     if "phases" in results:
         _phases(console, results)
+    if stop := results.get("over_saturated"):
+        console.print(
+            f"[yellow]over-saturated at {stop['offered_rps']:.2f} req/s offered: {stop['backlog']} requests"
+            f" queued and mean TTFT {stop['ttft_ms_first']:.0f} -> {stop['ttft_ms_last']:.0f} ms; the run"
+            f" stopped there, at {stop['at_s']} s[/]"
+        )
     for warning in (results.get("generator") or {}).get("warnings", []):
         console.print(f"[yellow]generator warning: {escape(warning)}[/]")
     for verdict in results["slo"]:
@@ -169,6 +175,8 @@ def _phases(console: Console, results: dict[str, Any]) -> None:
             _num(row["p50_ttft_ms"]),
         )
     console.print(table)
+    if "saturation" in results:
+        _saturation(console, results["saturation"])
     if "knee" in results:
         for line in curve(rows, results["knee"]):
             console.print(Text(line))
@@ -178,3 +186,23 @@ def _phases(console: Console, results: dict[str, Any]) -> None:
             console.print(
                 f"saturation knee: {rows[index]['users']} users (highest throughput / latency{note})"
             )
+
+
+def _saturation(console: Console, found: dict[str, Any]) -> None:
+    table = Table(title=f"rate sweep (probe: {_num(found['probe_rps'], 2)} req/s)", title_justify="left")
+    for column in ("offered req/s", "achieved req/s", "p50 TTFT", "p95 TTFT", "kept up"):
+        table.add_column(column, justify="right")
+    for level in found["levels"]:
+        kept = "yes" if level["kept_up"] else "no" if level["ran"] else "not run"
+        table.add_row(
+            _num(level["offered_rps"], 2),
+            _num(level["achieved_rps"], 2),
+            _num(level["p50_ttft_ms"]),
+            _num(level["p95_ttft_ms"]),
+            kept,
+        )
+    console.print(table)
+    sustained = found["sustained_rps"]
+    console.print(
+        f"highest rate sustained: {sustained:.2f} req/s" if sustained else "no level kept up with its rate"
+    )

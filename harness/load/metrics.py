@@ -149,7 +149,8 @@ class LoadMetrics:
 
     Times in the series are whole seconds since this node's test start (`t0`, a perf_counter
     reading), by the second a request finished. With `phased` (step, spike and sweep shapes) each
-    second also keeps latency and TTFT histograms, so each phase gets exact-enough percentiles.
+    second also keeps latency and TTFT histograms of the requests sent in it, so each phase gets
+    exact-enough percentiles of its own requests (not of the previous level's queue).
     """
 
     def __init__(self, t0: float, phased: bool = False) -> None:
@@ -210,10 +211,11 @@ class LoadMetrics:
         if rec.ttft_ms is not None:
             row.ttft_ms_sum += rec.ttft_ms
             row.ttft_count += 1
-        if self.phased:
-            hists = self.second_hists.get(second)
+        if self.phased:  # by the second it was sent: a latency belongs to the level it was sent under
+            sent_second = max(0, int(sent))
+            hists = self.second_hists.get(sent_second)
             if hists is None:
-                hists = self.second_hists[second] = {"latency": Histogram(), "ttft": Histogram()}
+                hists = self.second_hists[sent_second] = {"latency": Histogram(), "ttft": Histogram()}
             hists["latency"].add(rec.latency_ms)
             if rec.ttft_ms is not None:
                 hists["ttft"].add(rec.ttft_ms)

@@ -19,17 +19,21 @@ import gevent.pool
 from harness.load.metrics import LoadMetrics
 
 
-def arrival_gaps(rng: random.Random, rate: float, arrivals: str, burstiness: float = 1.0) -> Iterator[float]:
-    """Seconds between consecutive arrivals at `rate` per second: gamma-distributed gaps of shape
-    `burstiness` and mean 1/rate ("poisson": with burstiness 1, exponential gaps, a Poisson process;
-    below 1 arrivals come in bursts, above 1 more evenly, as vLLM bench's --burstiness), or constant
-    1/rate after a random first gap, so users do not fire in lockstep."""
+def arrival_gaps(
+    rng: random.Random, rate: float | Callable[[], float], arrivals: str, burstiness: float = 1.0
+) -> Iterator[float]:
+    """Seconds between consecutive arrivals at `rate` per second (a number, or a function read at each
+    arrival: a rate sweep's level): gamma-distributed gaps of shape `burstiness` and mean 1/rate
+    ("poisson": with burstiness 1, exponential gaps, a Poisson process; below 1 arrivals come in
+    bursts, above 1 more evenly, as vLLM bench's --burstiness), or constant 1/rate after a random
+    first gap, so users do not fire in lockstep."""
+    now = rate if callable(rate) else lambda: rate
     if arrivals == "poisson":
         while True:
-            yield rng.gammavariate(burstiness, 1 / (rate * burstiness))
-    yield rng.uniform(0, 1 / rate)
+            yield rng.gammavariate(burstiness, 1 / (now() * burstiness))
+    yield rng.uniform(0, 1 / now())
     while True:
-        yield 1 / rate
+        yield 1 / now()
 
 
 def run_arrivals(

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from harness.load.prompts import Distribution, parse_distribution
-from harness.load.shapes import SHAPES
+from harness.load.shapes import RATE_LEVELS, RATE_SWEEP, SHAPES
 from harness.load.slo import parse_slos
 from harness.load.window import Warmup, parse_goodput, parse_warmup
 from harness.options import Option, add_locust_arguments, bind
@@ -95,6 +95,7 @@ class Settings:
     cooldown_s: int
     requests: int  # a fixed count of measured requests (0: as many as --duration allows)
     run_time_s: int  # Locust's --run-time (0: none), as the master had it
+    shape: str
 
     @property
     def budget(self) -> int:
@@ -159,6 +160,7 @@ def settings_from(options: Any) -> Settings:
         cooldown_s=cooldown,
         requests=options.requests,
         run_time_s=run_time,
+        shape=options.shape,
     )
 
 
@@ -175,6 +177,7 @@ SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
     "mix": ("mix.py", ("chat", "embeddings")),
 }
 MAX_DURATION_S = 24 * 3600
+MIN_RATE_SWEEP_S = 2 * (RATE_LEVELS + 1)  # its probe and levels, two seconds each
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?|(\d+)")
 
 
@@ -248,6 +251,12 @@ class LoadConfig:
             raise ConfigError("--rate must be a positive number of requests per second")
         if self.rate is not None and self.shape == "sweep":
             raise ConfigError("--shape sweep varies concurrency: it runs closed loop, without --rate")
+        if self.rate is not None and self.shape == RATE_SWEEP:
+            raise ConfigError("--shape rate-sweep sets its rates from its probe: without --rate")
+        if self.shape == RATE_SWEEP and self.duration_s < MIN_RATE_SWEEP_S:
+            raise ConfigError(
+                f"--shape rate-sweep needs --duration {MIN_RATE_SWEEP_S}s at least (2 s a level)"
+            )
         if not 1 <= self.processes <= 64:
             raise ConfigError("--processes must be between 1 and 64")
         self._validate_roles()

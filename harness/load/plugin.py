@@ -24,6 +24,7 @@ import random
 import time
 import weakref
 from collections import deque
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,15 @@ from harness.load.metrics import RECORD_KEY, LoadMetrics
 from harness.load.options import MAX_DURATION_S, Settings, add_arguments, settings_from
 from harness.load.prompts import load_requests, preload
 from harness.load.results import build_results, live_line
-from harness.load.shapes import PHASED_SHAPES, plan_from_options
+from harness.load.saturation import (
+    OVER_SATURATED,
+    Level,
+    levels_for,
+    over_saturated,
+    probe_throughput,
+    rate_at,
+)
+from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_options, steady_seconds
 from harness.load.slo import parse_slos
 from harness.load.webui import attach as attach_web_ui
 from harness.load.window import is_good
@@ -61,6 +70,8 @@ log = logging.getLogger("servecheck.load")
 # Seconds of nothing but connection errors after which the target counts as gone. A master hears
 # from its workers every 3 s, so it waits longer.
 UNREACHABLE_AFTER = {"local": 3, "master": 8}
+REPORTED_AFTER_S = 4  # a master's seconds are whole once every worker has reported them (every 3 s)
+SWEEP_MESSAGE = "servecheck_sweep_levels"
 _COMPLETE_SLACK_S = 1.5  # a run that stops this close to its --run-time has completed
 
 
@@ -76,6 +87,12 @@ class LoadSession:
         self.stopped: float | None = None
         self.stop_reason: str | None = None  # set when the plugin itself ends the run
         self.users_by_second: dict[int, int] = {}
+        # --shape rate-sweep: the levels (total rates) the master set, what its probe measured, and the
+        # over-saturation that ended it; user_levels: each user's share, on every sending process
+        self.sweep_levels: list[Level] = []
+        self.sweep_probe_rps: float | None = None
+        self.over_saturated: dict[str, Any] | None = None
+        self.user_levels: list[Level] = []
         self._budget = 0
         self._warmup_left = 0  # a counted warm-up: answers this process still leaves out
         self._sampler = random.Random(0)
@@ -121,6 +138,15 @@ class LoadSession:
     def requests_left(self) -> int:
         return self._budget
 
+    def swept_rate(self) -> float | None:
+        """A rate sweep's arrivals per second for one user now; None: closed loop (its probe, or no sweep)."""
+        if not self.user_levels or self.started is None:
+            return None
+        return rate_at(self.user_levels, time.perf_counter() - self.started)
+
+    def on_sweep_levels(self, environment: Any, msg: Any, **_: Any) -> None:
+        self.user_levels = [Level(**level) for level in msg.data]
+
     def sample_for_validation(self) -> bool:
         fraction = self.settings.validate_sample if self.settings else 0.0
         return fraction > 0 and self._sampler.random() < fraction
@@ -161,6 +187,7 @@ class LoadSession:
         self.started = time.perf_counter()
         self.started_wall = time.time()
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
+        self.sweep_levels, self.user_levels, self.sweep_probe_rps, self.over_saturated = [], [], None, None
         self._listen()
         self._emit(LoadStarted(self.role, worker if self.role == "worker" else None, self.started))
         self._stop_probe()
@@ -251,6 +278,11 @@ class LoadSession:
             stop_reason=reason,
             signal=str(told.get("signal") or ""),
             target={"embedded_mock": bool(profile), "mock_profile": profile or None},
+            sweep={
+                "probe_rps": self.sweep_probe_rps,
+                "levels": [asdict(level) for level in self.sweep_levels],
+                "over_saturated": self.over_saturated,
+            },
         )
         self._emit(LoadFinished(results, (os.environ.get(self.settings.token_env, ""),), self.metrics))
 
@@ -267,6 +299,10 @@ class LoadSession:
         runner = self.environment.runner
         window = UNREACHABLE_AFTER[self.role]
         history: deque[tuple[int, int]] = deque(maxlen=window + 1)
+        plan = plan_from_options(options) if options.shape == RATE_SWEEP else None
+        if self.settings.open_loop:  # a fixed open loop is one level: over-saturation ends it too
+            rate = self.settings.arrival_rate * (options.num_users or 1)
+            self.sweep_levels = [Level(0.0, math.inf, rate)]
         ticks = int(options.run_time or 24 * 3600) + 3600  # bounded, though the quit kills it first
         for tick in range(ticks):
             gevent.sleep(1.0 if tick else 0.5)  # look mid-second: shapes change users on whole seconds
@@ -276,6 +312,8 @@ class LoadSession:
             if self.handlers:
                 self._emit(SecondPassed(live_line(self.metrics, total, elapsed, runner.user_count)))
                 self._emit(MeasurementsSent())
+            if plan is not None or self.sweep_levels:
+                self._watch_saturation(plan, elapsed)
             history.append((total.requests, self.metrics.errors.get("connection", 0)))
             if _target_gone(history, window):
                 self.stop_reason = "target_unreachable"
@@ -286,6 +324,33 @@ class LoadSession:
             if self.stop_reason:
                 runner.quit()
                 return
+
+    def _watch_saturation(self, plan: Plan | None, elapsed: float) -> None:
+        """An open loop, once a second: a rate sweep's `plan` after its probe sets the levels' rates (and
+        sends each user's share to every process); then the run stops at the first level (a fixed open
+        loop: its one level) that over-saturates the target."""
+        reported = int(elapsed) - (REPORTED_AFTER_S if self.role == "master" else 1)  # complete seconds
+        if plan is not None and not self.sweep_levels:
+            if reported < max(steady_seconds(plan.phases[0])):  # the probe is not measured whole yet
+                return
+            self.sweep_probe_rps = probe_throughput(plan, self.metrics.series)
+            if not self.sweep_probe_rps:
+                self.stop_reason = "sweep_probe_failed"
+                log.error(
+                    "servecheck: the rate sweep's probe level had no successful request: nothing to sweep"
+                )
+                return
+            self.sweep_levels = levels_for(plan, self.sweep_probe_rps)
+            per_user = [{**asdict(level), "rate": level.rate / plan.users} for level in self.sweep_levels]
+            self.environment.runner.send_message(SWEEP_MESSAGE, per_user)
+            return
+        self.over_saturated = over_saturated(self.sweep_levels, self.metrics.series, reported)
+        if self.over_saturated:
+            self.stop_reason = OVER_SATURATED
+            log.warning(
+                "servecheck: over-saturated at %.2f req/s offered: the run stops",
+                self.over_saturated["offered_rps"],
+            )
 
 
 def _alive(pid: int) -> bool:
@@ -338,6 +403,8 @@ def _on_init(environment: Any, **_: Any) -> None:
     events.worker_report.add_listener(session.on_worker_report)
     events.test_stop.add_listener(session.on_test_stop)
     events.quit.add_listener(session.on_quit)
+    if session.role != "master":  # a rate sweep's levels, as the master (or this process) sets them
+        environment.runner.register_message(SWEEP_MESSAGE, session.on_sweep_levels)
     if session.role == "worker":  # it gets the master's (already judged) options at test start
         session.own_out = getattr(environment.parsed_options, "servecheck_out", "")
     else:

@@ -8,7 +8,6 @@ value), not from Locust's rounded buckets. Rates divide by the run's elapsed tim
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from harness import __version__
@@ -16,7 +15,9 @@ from harness.load.generator import summary as generator_summary
 from harness.load.histogram import ALPHA, Histogram
 from harness.load.metrics import LoadMetrics, ScenarioMetrics, Second
 from harness.load.options import Settings
-from harness.load.shapes import PHASED_SHAPES, Plan, plan_from_options
+from harness.load.saturation import OVER_SATURATED
+from harness.load.saturation import summary as saturation_summary
+from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_options, steady_seconds
 from harness.load.slo import judge, parse_slos
 from harness.load.sweep import knee
 from harness.runs.metrics import DISTRIBUTIONS, slo_names
@@ -90,9 +91,7 @@ def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
     change, left out when the level lasts three seconds or more)."""
     rows = []
     for phase in plan.phases:
-        seconds = list(range(math.ceil(phase.start), math.floor(phase.end + 1e-9)))
-        if len(seconds) >= 3:
-            seconds = seconds[1:]
+        seconds = steady_seconds(phase)
         latency, ttft = Histogram(), Histogram()
         requests = errors = tokens = 0
         for second in seconds:
@@ -136,9 +135,11 @@ def build_results(
     stop_reason: str,
     signal: str = "",
     target: dict[str, Any] | None = None,
+    sweep: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """load.json, written once by the plugin: `signal` and `target` are what `servecheck load` told it
-    (the signal it stopped the run for, the embedded mock it started)."""
+    (the signal it stopped the run for, the embedded mock it started); `sweep` what a rate sweep's
+    master found (its probe's throughput, its levels, the over-saturation that stopped it)."""
     options = environment.parsed_options
     plan = plan_from_options(options) if environment.shape_class else None
     users = options.num_users or 1
@@ -148,7 +149,7 @@ def build_results(
     overall = scenario_block(metrics.total(), span, goodput)
     results: dict[str, Any] = {
         "tool": f"servecheck {__version__}",
-        "partial": stop_reason not in ("completed", "max_requests"),
+        "partial": stop_reason not in ("completed", "max_requests", OVER_SATURATED),
         "signal": signal,
         "target": target or {"embedded_mock": False, "mock_profile": None},
         "stop_reason": stop_reason,
@@ -205,12 +206,16 @@ def build_results(
         else None,
         "series": series(metrics, users_by_second),
     }
-    results["generator"] = generator_summary(metrics, results["series"], settings.open_loop)
+    open_loop = settings.open_loop or settings.shape == RATE_SWEEP
+    results["generator"] = generator_summary(metrics, results["series"], open_loop)
     if plan and plan.shape in PHASED_SHAPES:
         rows = phases(metrics, plan)
         results["phases"] = rows
         if plan.shape == "sweep":
             results["knee"] = knee(rows)
+        if plan.shape == RATE_SWEEP:
+            results["saturation"] = saturation_summary(rows, sweep or {})
+    results["over_saturated"] = (sweep or {}).get("over_saturated")  # what stopped an open loop early
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]
     results["slo_passed"] = all(v.passed for v in verdicts) if verdicts else None  # None: no SLOs set

@@ -16,7 +16,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gevent
@@ -34,6 +34,7 @@ from harness.load.metrics import RECORD_KEY, RequestRecord
 from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
+from harness.load.shapes import RATE_SWEEP
 from harness.load.validate import violation
 from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, bounded_json, mib
 from harness.wire.redact import keep_secret, safe_url
@@ -103,7 +104,7 @@ class LLMUser(FastHttpUser):
         self.settings = settings
         # Locust's socket timeouts, per connect and per read; the whole request has its own bound below.
         self.network_timeout = self.connection_timeout = settings.timeout
-        if settings.open_loop:
+        if settings.open_loop or settings.shape == RATE_SWEEP:
             self.concurrency = self.max_inflight
         super().__init__(environment)
         self.rng = random.Random(self.session.next_user_seed())
@@ -151,7 +152,9 @@ class LLMUser(FastHttpUser):
     @task
     def next_request(self) -> None:
         if self.settings.open_loop:
-            self._arrivals()
+            self._arrivals(self.settings.arrival_rate)
+        elif self.session.swept_rate() is not None:  # a rate sweep past its probe: open loop from now on
+            self._arrivals(self.session.swept_rate)
         elif self.session.take_request():
             wait = self.backoff.after(self.send(self.next_body()).error)
             if wait:
@@ -159,10 +162,10 @@ class LLMUser(FastHttpUser):
         if not self.session.requests_left():
             raise StopUser()  # the request budget (--max-requests) is spent
 
-    def _arrivals(self) -> None:
+    def _arrivals(self, rate: float | Callable[[], float | None]) -> None:
         pool = gevent.pool.Pool(self.max_inflight)
         settings = self.settings
-        gaps = arrival_gaps(self.rng, settings.arrival_rate, settings.arrivals, settings.burstiness)
+        gaps = arrival_gaps(self.rng, rate, settings.arrivals, settings.burstiness)
         try:
             run_arrivals(
                 gaps,

@@ -62,6 +62,12 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
         )
     if results["stop_reason"] == "target_unreachable":
         reasons.append("the target stopped answering: every connection was refused, so the run was cut")
+    stop = results.get("over_saturated")
+    if stop and (results.get("config") or {}).get("shape") != "rate-sweep":  # a sweep looks for it
+        reasons.append(
+            f"the target could not keep up with the {stop['offered_rps']:g} req/s offered: requests queued"
+            f" ({stop['backlog']} waiting) and TTFT climbed, so the run stopped at {stop['at_s']} s"
+        )
     if results["stop_reason"] == REQUESTS_UNFINISHED:
         asked = (results.get("config") or {}).get("requests")
         reasons.append(

@@ -8,12 +8,17 @@ from types import SimpleNamespace
 import pytest
 
 from harness.load.metrics import LoadMetrics, RequestRecord
-from harness.load.options import settings_from
+from harness.load.options import LOAD_OPTIONS, settings_from
 from harness.load.results import build_results, slo_values
 from harness.load.sweep import curve, knee
 from harness.wire.redact import safe_url
 
+# The plugin's options as Locust parses them (every one at its default), then this test's values.
 OPTIONS = dict(
+    **{o.name: ("" if o.default is None else o.default) for o in LOAD_OPTIONS if o.locust},
+    servecheck_run_time=0,
+)
+OPTIONS.update(
     api="openai",
     model="mock-chat",
     embedding_model="mock-embed",

@@ -173,7 +173,7 @@ def test_a_killed_load_run_leaves_its_series_and_samples(tmp_path: Path) -> None
     assert len(samples) >= live[-2]["requests"] > 0  # flushed with each live line, at the latest
     sample = samples[0]
     assert set(sample) == {"t", "scenario", "latency_ms", "ttft_ms", "tpot_ms", "prompt_tokens",
-                           "completion_tokens", "error"}  # fmt: skip
+                           "completion_tokens", "error", "excluded", "good"}  # fmt: skip
     assert sample["scenario"] == "chat-stream" and sample["error"] is None
     assert 0 < sample["ttft_ms"] <= sample["latency_ms"] and sample["completion_tokens"] >= 1
 

@@ -58,6 +58,7 @@ from harness.load.saturation import (
 )
 from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_options, steady_seconds
 from harness.load.slo import parse_slos
+from harness.load.tables import Table, live_tables
 from harness.load.webui import attach as attach_web_ui
 from harness.load.window import is_good
 from harness.runs import layout
@@ -146,6 +147,11 @@ class LoadSession:
 
     def on_sweep_levels(self, environment: Any, msg: Any, **_: Any) -> None:
         self.user_levels = [Level(**level) for level in msg.data]
+
+    def live_tables(self) -> list[Table]:
+        """Our metrics so far as the web UI's tables."""
+        elapsed = time.perf_counter() - self.started if self.started is not None else 0.0
+        return live_tables(self.metrics, elapsed, bool(self.settings and self.settings.goodput))
 
     def sample_for_validation(self) -> bool:
         fraction = self.settings.validate_sample if self.settings else 0.0
@@ -410,7 +416,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     else:
         session.check_options()
     if environment.web_ui is not None:
-        attach_web_ui(environment.web_ui, session)
+        attach_web_ui(environment.web_ui, session.live_tables)
 
 
 locust.events.init_command_line_parser.add_listener(add_arguments)

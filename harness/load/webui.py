@@ -5,27 +5,21 @@ its download page. On a master the rows are what the workers reported so far (ev
 
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 
-from harness.load.tables import live_tables
-
-if TYPE_CHECKING:
-    from harness.load.plugin import LoadSession
+from harness.load.tables import Table
 
 CSV_ROUTE = "/servecheck/stats.csv"
 _POLLED = "/stats/requests"
 
 
-def attach(web_ui: Any, session: LoadSession) -> None:
-    """Add our tabs, their rows and the CSV route to a Locust web UI (the master's or a local one)."""
+def attach(web_ui: Any, tables: Callable[[], list[Table]]) -> None:
+    """Add our tabs, the rows `tables()` holds now and the CSV route to a Locust web UI (the master's or a
+    local one)."""
     from flask import Response, request  # Locust's web UI runs on Flask
-
-    def tables() -> list[Any]:
-        elapsed = time.perf_counter() - session.started if session.started is not None else 0.0
-        return live_tables(session.metrics, elapsed, bool(session.settings and session.settings.goodput))
 
     shown = tables()
     web_ui.template_args.update(

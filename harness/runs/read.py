@@ -108,10 +108,14 @@ class Samples:
     errors: dict[str, int] = field(default_factory=dict)
     output_tokens: int = 0
     last_t: float = 0.0
+    excluded: int = 0
 
     KEPT = 20_000
 
     def add(self, row: dict[str, Any], rng: random.Random) -> None:
+        if row.get("excluded"):  # outside the measured window (--warmup, --cooldown): in no figure
+            self.excluded += 1
+            return
         self.total += 1
         error = row.get("error")
         if error:

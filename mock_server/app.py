@@ -10,9 +10,8 @@ a last resort; no input should ever reach it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -29,6 +28,7 @@ from mock_server import chat, completions, embeddings, endpoints, limits, respon
 from mock_server.auth import authorized
 from mock_server.errors import NO_ROUTE, SERVER_ERROR, ApiError, invalid
 from mock_server.flavours import ROUTE_FLAVOURS, Flavour, check_flavour, flavour_for
+from mock_server.metrics import MEDIA_TYPE as METRICS_MEDIA_TYPE
 from mock_server.models import model_body, models_body
 from mock_server.openapi import openapi_document
 from mock_server.profile import Profile
@@ -92,7 +92,11 @@ def create_app(
     async def openapi(request: Request) -> Response:
         return Response(document, media_type="application/json")
 
+    async def metrics(request: Request) -> Response:  # vLLM's /metrics (mock_server/metrics.py)
+        return Response(state.server_metrics.exposition(), media_type=METRICS_MEDIA_TYPE)
+
     routes.append(Route("/openapi.json", openapi, methods=["GET"]))
+    routes.append(Route("/metrics", metrics, methods=["GET"]))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -215,27 +219,21 @@ async def _deliver(state: MockState, call: Call, reply: JsonReply | Stream) -> R
     dice = call.dice
     if dice.slow_s:
         await asyncio.sleep(dice.slow_s)
+    metrics = state.server_metrics
     if isinstance(reply, Stream):
-        parts = send(reply, dice)
         return StreamingResponse(
-            parts if state.slots is None else _in_slot(state.slots, parts),
+            send(reply, dice, metrics),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", **call.headers},
         )
     if not dice.quiet and reply.tokens is not None:
         delay = dice.ttft_s() + reply.tokens * dice.itl_s()
         if delay > 0:
-            async with state.slots or contextlib.nullcontext():
+            async with metrics.serving():
                 await asyncio.sleep(delay)
+    metrics.delivered(reply.tokens or 0)
     media_type = "text/plain" if state.has("wrong_content_type") else "application/json"
     return Response(orjson.dumps(reply.body), media_type=media_type, headers=call.headers)
-
-
-async def _in_slot(slots: asyncio.Semaphore, parts: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """A stream generated in one of the server's slots (the headers are out; the wait is TTFT's)."""
-    async with slots:
-        async for part in parts:
-            yield part
 
 
 def _error(state: MockState, flavour: Flavour, err: ApiError) -> Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import itertools
 import threading
@@ -21,6 +20,7 @@ from mock_server.errors import ApiError, invalid, schema_error
 from mock_server.flavours import EXTENSION_SCHEMAS, Flavour, split_extensions
 from mock_server.latency import NO_DICE, Dice, RateLimiter, is_quiet
 from mock_server.limits import EXPLAIN_LIMIT_BYTES
+from mock_server.metrics import ServerMetrics
 from mock_server.profile import ModelSpec, Profile
 
 # Stored Responses API conversations (previous_response_id): at most this many, holding at most this
@@ -80,8 +80,7 @@ class MockState:
             name: registry().validator(name) for name in (*REQUEST_SCHEMAS, *EXTENSION_SCHEMAS)
         }
         self.rate_limiter = RateLimiter(profile.rate_limit) if profile.rate_limit else None
-        # the batch slots answers are generated in (app.py); None: as many as come
-        self.slots = asyncio.Semaphore(profile.max_concurrency) if profile.max_concurrency else None
+        self.server_metrics = ServerMetrics(profile.max_concurrency)  # its batch slots and /metrics
         self.quiet = is_quiet(profile)
         self._numbers = itertools.count(1)
         self._memo: dict[bytes, Any] = {}

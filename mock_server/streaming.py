@@ -16,6 +16,7 @@ import orjson
 
 from mock_server.flavours import REASONING_FIELD
 from mock_server.latency import Dice
+from mock_server.metrics import ServerMetrics
 
 NOW, FIRST_TOKEN, NEXT_TOKEN = 0, 1, 2  # the wait before an event: none, TTFT, inter-token
 _TOKEN_KEYS = ("content", REASONING_FIELD, "tool_calls")  # a chat delta holding one carries a token
@@ -85,14 +86,18 @@ def _carries_token(delta: dict[str, Any]) -> bool:
     return any(delta.get(key) for key in _TOKEN_KEYS)
 
 
-async def send(stream: Stream, dice: Dice) -> AsyncIterator[bytes]:
-    """The stream's bytes, with the profile's waits; a dropped stream stops half-way."""
+async def send(stream: Stream, dice: Dice, metrics: ServerMetrics) -> AsyncIterator[bytes]:
+    """The stream's bytes, with the profile's waits, generated in one of the server's slots (the headers
+    are out: a wait for a slot is TTFT's); a dropped stream stops half-way."""
     events = stream.events[: len(stream.events) // 2] if dice.drop_stream else stream.events
     if dice.quiet:
         yield b"".join(data for _, data in events)
+        metrics.delivered(stream.generated)
         return
-    for wait, data in events:
-        delay = dice.ttft_s() if wait == FIRST_TOKEN else dice.itl_s() if wait == NEXT_TOKEN else 0.0
-        if delay > 0:
-            await asyncio.sleep(delay)
-        yield data
+    async with metrics.serving():
+        for wait, data in events:
+            delay = dice.ttft_s() if wait == FIRST_TOKEN else dice.itl_s() if wait == NEXT_TOKEN else 0.0
+            if delay > 0:
+                await asyncio.sleep(delay)
+            yield data
+    metrics.delivered(stream.generated)

@@ -89,6 +89,15 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         )
     if "phases" in results:
         _phases(console, results)
+    _server_metrics(console, results.get("server_metrics") or {})
+    counts = results.get("token_counts") or {}
+    if counts.get("answers"):
+        console.print(
+            f"usage vs tokenizer ({counts['tokenizer']}): {counts['answers']:,} answers, usage counted"
+            f" {counts['usage_tokens']:,} output tokens, ours {counts['tokenizer_tokens']:,}"
+            f" (ratio {counts['ratio']:.3f}); {counts['differing_answers']:,} differ by over"
+            f" {counts['difference_over']:.0%}"
+        )
     if stop := results.get("over_saturated"):
         console.print(
             f"[yellow]over-saturated at {stop['offered_rps']:.2f} req/s offered: {stop['backlog']} requests"
@@ -205,4 +214,20 @@ def _saturation(console: Console, found: dict[str, Any]) -> None:
     sustained = found["sustained_rps"]
     console.print(
         f"highest rate sustained: {sustained:.2f} req/s" if sustained else "no level kept up with its rate"
+    )
+
+
+def _server_metrics(console: Console, found: dict[str, Any]) -> None:
+    if not found.get("available"):
+        if found.get("reason") and found["reason"] != "--server-metrics off":
+            console.print(f"server metrics: none ({escape(found['reason'])})")
+        return
+    peaks = ", ".join(
+        f"{key} max {_num(max(v for _, v in entry['points']), 2)}"
+        for key, entry in found["series"].items()
+        if entry["points"]
+    )
+    console.print(
+        f"server metrics ({escape(found['url'])}): {found['scrapes']} scrapes"
+        + (f"; {peaks}" if peaks else f"; {len(found['metrics'])} metrics, none of the known ones")
     )

@@ -32,6 +32,11 @@ class SecondPassed:
 
 
 @dataclass(frozen=True)
+class ServerScraped:
+    row: dict[str, Any]  # one scrape of the target's metrics (harness/load/server_metrics.py)
+
+
+@dataclass(frozen=True)
 class MeasurementsSent:
     """A worker's report went to the master, or a second passed: what was measured is handed on."""
 
@@ -43,7 +48,15 @@ class LoadFinished:
     metrics: LoadMetrics | None = None  # what the whole run measured, where results are written
 
 
-LoadEvent = OptionsRefused | LoadStarted | RequestMeasured | SecondPassed | MeasurementsSent | LoadFinished
+LoadEvent = (
+    OptionsRefused
+    | LoadStarted
+    | RequestMeasured
+    | SecondPassed
+    | ServerScraped
+    | MeasurementsSent
+    | LoadFinished
+)
 
 
 class LoadHandler:

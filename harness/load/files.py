@@ -17,6 +17,7 @@ from harness.load.events import (
     OptionsRefused,
     RequestMeasured,
     SecondPassed,
+    ServerScraped,
 )
 from harness.load.samples import SampleLog
 from harness.load.tables import distributions
@@ -29,6 +30,7 @@ class LoadFiles(LoadHandler):
         self.out = out
         self._samples: SampleLog | None = None
         self._live: JsonLines | None = None
+        self._server: JsonLines | None = None
 
     def handle(self, event: LoadEvent) -> None:
         match event:
@@ -44,6 +46,10 @@ class LoadFiles(LoadHandler):
                 self._samples.add(record)
             case SecondPassed(line) if self._live is not None:
                 self._live.write(line)
+            case ServerScraped(row):
+                if self._server is None:
+                    self._server = JsonLines(self.out / layout.SERVER_METRICS)
+                self._server.write(row)
             case MeasurementsSent() if self._samples is not None:
                 self._samples.flush()
             case LoadFinished(results, secrets, metrics):
@@ -56,7 +62,7 @@ class LoadFiles(LoadHandler):
                 self.close()
 
     def close(self) -> None:
-        for file in (self._samples, self._live):
+        for file in (self._samples, self._live, self._server):
             if file is not None:
                 file.close()
-        self._samples = self._live = None
+        self._samples = self._live = self._server = None

@@ -26,6 +26,7 @@ from harness.wire.redact import redact
 RECORD_KEY = "servecheck_record"  # where the record rides in a Locust request event's context
 HISTOGRAMS = tuple(DISTRIBUTIONS)  # one histogram per distribution of the registry
 _SAMPLES_PER_KIND = 3
+TOKEN_DIFFERENCE = 0.1  # usage and our tokenizer "differ" past this share of ours
 
 
 @dataclass(slots=True)
@@ -63,6 +64,7 @@ class RequestRecord:
     completion_tokens: int | None = None
     token_source: str | None = None  # "usage" (the server's count) or "tokenizer" (ours, o200k_base)
     validated: bool = False
+    tokenizer_completion_tokens: int | None = None  # ours of the output, where usage gave the count
     excluded: str | None = None  # "warmup" or "cooldown": outside the measured window (load/window.py)
     good: bool = False  # succeeded and met every --goodput objective
 
@@ -170,6 +172,9 @@ class LoadMetrics:
         self.cpu_max = 0.0  # the highest CPU reading of a load-generating process (percent of a core)
         self.cpu_busy = 0  # readings (one a second per process) at or over the busy threshold
         self.cpu_samples = 0
+        # usage against our tokenizer, over the answers that had both: answers, usage's sum, ours, and
+        # how many differed by more than TOKEN_DIFFERENCE
+        self.token_check = [0, 0, 0, 0]
         self.excluded: Counter[str] = Counter()  # answers outside the measured window, by why
         self.first_sent: float | None = None  # the measured window, in seconds from t0: first send
         self.last_end: float | None = None  # and last answer
@@ -204,6 +209,13 @@ class LoadMetrics:
                 samples.append(detail)
             return
         row.output_tokens += rec.completion_tokens or 0
+        ours = rec.tokenizer_completion_tokens
+        if ours is not None and rec.completion_tokens is not None:
+            check = self.token_check
+            check[0] += 1
+            check[1] += rec.completion_tokens
+            check[2] += ours
+            check[3] += abs(rec.completion_tokens - ours) > TOKEN_DIFFERENCE * max(ours, 1)
         if rec.good:
             row.good += 1
             row.good_tokens += rec.completion_tokens or 0
@@ -257,6 +269,7 @@ class LoadMetrics:
         self.cpu_busy += other.cpu_busy
         self.cpu_samples += other.cpu_samples
         self.excluded.update(other.excluded)
+        self.token_check = [a + b for a, b in zip(self.token_check, other.token_check, strict=True)]
         for name, pick in (("first_sent", min), ("last_end", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
@@ -283,6 +296,7 @@ class LoadMetrics:
             "loop_lag": self.loop_lag.to_dict(),
             "cpu": [self.cpu_max, self.cpu_busy, self.cpu_samples],
             "excluded": dict(self.excluded),
+            "token_check": self.token_check,
             "first_sent": self.first_sent,
             "last_end": self.last_end,
         }
@@ -304,6 +318,7 @@ class LoadMetrics:
         out.loop_lag = Histogram.from_dict(data["loop_lag"])
         out.cpu_max, out.cpu_busy, out.cpu_samples = data["cpu"]
         out.excluded = Counter(data["excluded"])
+        out.token_check = list(data["token_check"])
         out.first_sent, out.last_end = data["first_sent"], data["last_end"]
         return out
 

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from harness.load.prompts import Distribution, parse_distribution
+from harness.load.server_metrics import AUTO, OFF
 from harness.load.shapes import RATE_LEVELS, RATE_SWEEP, SHAPES
 from harness.load.slo import parse_slos
 from harness.load.window import Warmup, parse_goodput, parse_warmup
@@ -96,6 +97,7 @@ class Settings:
     requests: int  # a fixed count of measured requests (0: as many as --duration allows)
     run_time_s: int  # Locust's --run-time (0: none), as the master had it
     shape: str
+    server_metrics: str  # auto, off or a URL (harness/load/server_metrics.py)
 
     @property
     def budget(self) -> int:
@@ -129,6 +131,10 @@ def settings_from(options: Any) -> Settings:
         raise ValueError("--timeout must be a positive number of seconds")
     if options.max_requests < 1:
         raise ValueError("--max-requests must be at least 1")
+    if options.server_metrics not in ("", AUTO, OFF) and not str(options.server_metrics).startswith(
+        ("http://", "https://")
+    ):
+        raise ValueError(f"--server-metrics {options.server_metrics!r}: give auto, off or an http(s) URL")
     if options.requests < 0:
         raise ValueError("--requests must be at least 1 (0: as many as --duration allows)")
     run_time = int(getattr(options, "run_time", 0) or getattr(options, "servecheck_run_time", 0) or 0)
@@ -161,6 +167,7 @@ def settings_from(options: Any) -> Settings:
         requests=options.requests,
         run_time_s=run_time,
         shape=options.shape,
+        server_metrics=options.server_metrics or AUTO,
     )
 
 
@@ -228,6 +235,7 @@ class LoadConfig:
     warmup: str = "0"
     cooldown: str = "0"
     requests: int = 0
+    server_metrics: str = AUTO
     out: Path | None = None
 
     @property
@@ -409,6 +417,11 @@ LOAD_OPTIONS = bind(
             "requests",
             "A fixed number of measured requests: the run ends when all are answered.",
             int,
+            locust=True,
+        ),
+        Option(
+            "server_metrics",
+            "The target's Prometheus metrics to scrape each second: auto (its /metrics), off, or a URL.",
             locust=True,
         ),
         Option("out", "Run folder (default servecheck-runs/<time>-load-<target>).", Path, optional=True),

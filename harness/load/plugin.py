@@ -41,6 +41,7 @@ from harness.load.events import (
     OptionsRefused,
     RequestMeasured,
     SecondPassed,
+    ServerScraped,
 )
 from harness.load.files import LoadFiles
 from harness.load.generator import run_probe
@@ -56,6 +57,7 @@ from harness.load.saturation import (
     probe_throughput,
     rate_at,
 )
+from harness.load.server_metrics import Scraper, metrics_url, same_origin
 from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_options, steady_seconds
 from harness.load.slo import parse_slos
 from harness.load.tables import Table, live_tables
@@ -100,6 +102,8 @@ class LoadSession:
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
         self._probe: gevent.Greenlet | None = None
+        self._scrape: gevent.Greenlet | None = None
+        self.scraper: Scraper | None = None  # the target's Prometheus metrics (master or local)
         self.handlers: list[LoadHandler] = []  # who hears this session's events (_listen)
         # A worker's own --servecheck-out, read before the master's options replace it at test start: a
         # worker on another host keeps its samples where it was told, not at the master's path.
@@ -204,6 +208,7 @@ class LoadSession:
         if self.role != "worker":
             self._stop_watch()
             self._watch = gevent.spawn(self._watch_run)
+            self._start_scraping(environment)
 
     def on_request(self, context: dict[str, Any] | None = None, **_: Any) -> None:
         rec = context.get(RECORD_KEY) if context else None
@@ -247,9 +252,36 @@ class LoadSession:
         self._stop_probe()
 
     def _stop_probe(self) -> None:
-        if self._probe is not None:
-            self._probe.kill(block=False)
-            self._probe = None
+        for greenlet in (self._probe, self._scrape):
+            if greenlet is not None:
+                greenlet.kill(block=False)
+        self._probe = self._scrape = None
+
+    def _start_scraping(self, environment: Any) -> None:
+        """Scrape the target's metrics once a second (server_metrics.py); the token only to its origin."""
+        settings = self.settings
+        assert settings is not None and self.started is not None
+        host = environment.host or ""
+        url = metrics_url(settings.server_metrics, host, settings.api, settings.model)
+        self.scraper = None
+        if url is None:
+            return
+        token = os.environ.get(settings.token_env)
+        headers = {"Authorization": f"Bearer {token}"} if token and same_origin(url, host) else {}
+        self.scraper = scraper = Scraper(url, headers)
+        started, limit = self.started, (settings.run_time_s or MAX_DURATION_S) + 60
+
+        def scrape() -> None:
+            for _ in range(int(limit)):
+                row = scraper.scrape(time.perf_counter() - started)
+                if scraper.available is False:
+                    log.info("servecheck: no server metrics: %s", scraper.reason)
+                    return
+                if row is not None:
+                    self._emit(ServerScraped(row))
+                gevent.sleep(1.0)
+
+        self._scrape = gevent.spawn(scrape)
 
     def on_quit(self, exit_code: int, **_: Any) -> None:
         self._stop_watch()
@@ -283,6 +315,7 @@ class LoadSession:
             elapsed_s=elapsed,
             stop_reason=reason,
             signal=str(told.get("signal") or ""),
+            server=self.scraper.summary() if self.scraper else None,
             target={"embedded_mock": bool(profile), "mock_profile": profile or None},
             sweep={
                 "probe_rps": self.sweep_probe_rps,

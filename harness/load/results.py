@@ -13,7 +13,7 @@ from typing import Any
 from harness import __version__
 from harness.load.generator import summary as generator_summary
 from harness.load.histogram import ALPHA, Histogram
-from harness.load.metrics import LoadMetrics, ScenarioMetrics, Second
+from harness.load.metrics import TOKEN_DIFFERENCE, LoadMetrics, ScenarioMetrics, Second
 from harness.load.options import Settings
 from harness.load.saturation import OVER_SATURATED
 from harness.load.saturation import summary as saturation_summary
@@ -22,6 +22,7 @@ from harness.load.slo import judge, parse_slos
 from harness.load.sweep import knee
 from harness.runs.metrics import DISTRIBUTIONS, slo_names
 from harness.runs.verdict import judge_load
+from harness.tokens import ENCODING_NAME
 from harness.wire.redact import safe_url
 
 _RECENT_S = 5  # seconds the live rates average over
@@ -136,10 +137,12 @@ def build_results(
     signal: str = "",
     target: dict[str, Any] | None = None,
     sweep: dict[str, Any] | None = None,
+    server: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """load.json, written once by the plugin: `signal` and `target` are what `servecheck load` told it
     (the signal it stopped the run for, the embedded mock it started); `sweep` what a rate sweep's
-    master found (its probe's throughput, its levels, the over-saturation that stopped it)."""
+    master found (its probe's throughput, its levels, the over-saturation that stopped it); `server` what
+    the target's own metrics said (harness/load/server_metrics.py)."""
     options = environment.parsed_options
     plan = plan_from_options(options) if environment.shape_class else None
     users = options.num_users or 1
@@ -187,6 +190,7 @@ def build_results(
             "warmup": str(settings.warmup) if settings.warmup else None,
             "cooldown_s": settings.cooldown_s,
             "requests": settings.requests or None,
+            "server_metrics": settings.server_metrics,
             "workers": options.expect_workers if options.master else 0,
             "slo": options.slo or None,
         },
@@ -216,11 +220,28 @@ def build_results(
         if plan.shape == RATE_SWEEP:
             results["saturation"] = saturation_summary(rows, sweep or {})
     results["over_saturated"] = (sweep or {}).get("over_saturated")  # what stopped an open loop early
+    results["token_counts"] = token_comparison(metrics.token_check)
+    results["server_metrics"] = server or {"available": False, "reason": "--server-metrics off"}
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]
     results["slo_passed"] = all(v.passed for v in verdicts) if verdicts else None  # None: no SLOs set
     judge_load(results, settings.max_error_rate)
     return results
+
+
+def token_comparison(check: list[int]) -> dict[str, Any]:
+    """The server's usage against our tokenizer's count of the same outputs (o200k_base: a model with
+    another tokenizer differs by design; a server that miscounts differs too)."""
+    answers, usage, ours, differ = check
+    return {
+        "tokenizer": ENCODING_NAME,
+        "answers": answers,
+        "usage_tokens": usage,
+        "tokenizer_tokens": ours,
+        "ratio": usage / ours if ours else None,
+        "differing_answers": differ,
+        "difference_over": TOKEN_DIFFERENCE,
+    }
 
 
 def live_line(metrics: LoadMetrics, total: ScenarioMetrics, elapsed: float, users: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.shapes import RATE_SWEEP
 from harness.load.validate import violation
+from harness.tokens import count_tokens
 from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, bounded_json, mib
 from harness.wire.redact import keep_secret, safe_url
 
@@ -265,9 +266,7 @@ class LLMUser(FastHttpUser):
             rec.error, rec.detail = "contract", problem if limited else "response body is not JSON"
             return len(payload)
         output, usage = body_output(obj)
-        rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
-            self.family, body, usage, output
-        )
+        self._count(rec, body, usage, output)
         if rec.validated:
             self._validate(rec, obj, None)
         return len(payload)
@@ -291,12 +290,21 @@ class LLMUser(FastHttpUser):
             kind = "too_large" if meter.problem.startswith(LIMIT) else "broken_stream"
             rec.error, rec.detail = kind, meter.problem
             return size
-        rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
-            self.family, body, meter.usage, "".join(meter.pieces)
-        )
+        self._count(rec, body, meter.usage, "".join(meter.pieces))
         if rec.validated:
             self._validate(rec, None, meter.chunks)
         return size
+
+    def _count(
+        self, rec: RequestRecord, body: dict[str, Any], usage: dict[str, Any] | None, output: str
+    ) -> None:
+        """Token counts: the server's usage, else our tokenizer's; where usage gave them, ours of the same
+        output too, to compare (what AIPerf reports as the usage/tokenizer discrepancy)."""
+        rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
+            self.family, body, usage, output
+        )
+        if rec.token_source == "usage" and rec.completion_tokens is not None:
+            rec.tokenizer_completion_tokens = count_tokens(output)
 
     def _validate(self, rec: RequestRecord, obj: Any, chunks: list[dict[str, Any]] | None) -> None:
         problem = violation(self.family, obj, chunks)

@@ -12,6 +12,7 @@ SHAPES = "shapes.json"  # the response shapes the contract run saw (for `servech
 JUNIT = "junit.xml"  # the contract run as JUnit XML (also written to --junit FILE)
 LOAD = "load.json"  # the load run's results
 LIVE = "live.jsonl"  # one progress line a second while a load run goes
+SERVER_METRICS = "server_metrics.jsonl"  # the target's Prometheus metrics, a line a scrape (a second)
 LLM_STATS = "servecheck_stats.csv"  # the load run's TTFT, ITL, TPOT, ... percentiles, beside Locust's CSV
 LOCUST_CSV_PREFIX = "locust"  # Locust's own CSV files (--csv): locust_stats.csv, locust_failures.csv, ...
 LOCUST_STATS = f"{LOCUST_CSV_PREFIX}_stats.csv"  # Locust's request statistics: real requests only

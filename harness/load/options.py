@@ -22,6 +22,8 @@ from harness.load.prompts import Distribution, parse_distribution
 from harness.load.server_metrics import AUTO, OFF
 from harness.load.shapes import RATE_LEVELS, RATE_SWEEP, SHAPES
 from harness.load.slo import parse_slos
+from harness.load.slo_search import DEFAULT_STEPS
+from harness.load.slo_search import KINDS as SEARCH_KINDS
 from harness.load.window import Warmup, parse_goodput, parse_warmup
 from harness.options import Option, add_locust_arguments, bind
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE
@@ -236,6 +238,8 @@ class LoadConfig:
     cooldown: str = "0"
     requests: int = 0
     server_metrics: str = AUTO
+    slo_search: str = ""  # "rate" or "users": bisect trial runs for the highest that meets --slo
+    search_steps: int = DEFAULT_STEPS
     out: Path | None = None
 
     @property
@@ -268,6 +272,7 @@ class LoadConfig:
         if not 1 <= self.processes <= 64:
             raise ConfigError("--processes must be between 1 and 64")
         self._validate_roles()
+        self._validate_search()
         if self.prompts is not None and not self.prompts.is_file():
             raise ConfigError(f"--prompts {self.prompts}: no such file")
         if self.live_base_url():  # the embedded mock gets a token of our own
@@ -277,6 +282,20 @@ class LoadConfig:
             parse_slos(self.slo)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+    def _validate_search(self) -> None:
+        if not self.slo_search:
+            return
+        if self.slo_search not in SEARCH_KINDS:
+            raise ConfigError(f"--slo-search must be {' or '.join(SEARCH_KINDS)}, not {self.slo_search!r}")
+        if not self.slo:
+            raise ConfigError("--slo-search looks for the highest load that meets --slo: give --slo")
+        if self.rate is not None or self.shape != "fixed" or self.requests:
+            raise ConfigError("--slo-search sets each trial's load: not with --rate, --shape or --requests")
+        if self.master or self.worker:
+            raise ConfigError("--slo-search runs its trials itself: not with --master or --worker")
+        if not 2 <= self.search_steps <= 20:
+            raise ConfigError("--search-steps must be between 2 and 20")
 
     def _validate_roles(self) -> None:
         for port, flag in ((self.web_port, "--web-port"), (self.master_port, "--master-port")):
@@ -423,6 +442,13 @@ LOAD_OPTIONS = bind(
             "server_metrics",
             "The target's Prometheus metrics to scrape each second: auto (its /metrics), off, or a URL.",
             locust=True,
+        ),
+        Option(
+            "slo_search",
+            "rate or users: bisect trials of --duration for the highest load that meets --slo.",
+        ),
+        Option(
+            "search_steps", "--slo-search: at most this many trials (besides a rate search's probe).", int
         ),
         Option("out", "Run folder (default servecheck-runs/<time>-load-<target>).", Path, optional=True),
     ],

@@ -22,6 +22,7 @@ MOCK_LOG = "mock.log"  # the embedded mock's output during a load run
 STOP = "stop.json"  # written by `servecheck load` before it stops Locust: why, and on which signal
 MOCK_URL = "mock.url"  # where the embedded mock of a load run listens, written by it once it does
 LOCUST_LOG = "locust.log"
+TRIALS = "trials"  # `servecheck load --slo-search`: a run folder per trial in here
 REPORTS = {"html": "report.html", "md": "report.md"}  # `servecheck report`, by --format
 
 RESULTS = {"contract": CONTRACT, "load": LOAD}  # a run's kind -> its results file

@@ -87,6 +87,7 @@ def test_an_open_loop_over_capacity_stops_and_says_so(tmp_path: Path, mock_proc)
     assert run["elapsed_s"] < 15  # stopped early, not after the 30 s asked
     assert done.returncode == 1 and "could not keep up with the 30 req/s offered" in done.stdout
     assert run["rps"] < 15  # what it served: its capacity, about 10 a second
+    assert run["unfinished"] > 20 and "were still waiting for their answers" in " ".join(done.stdout.split())
 
 
 @pytest.mark.timing

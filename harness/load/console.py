@@ -71,6 +71,10 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         f"  validated {results['validated']:,}"
     )
     _window_and_goodput(console, results)
+    if results.get("unfinished"):
+        console.print(
+            f"unfinished: {results['unfinished']:,} requests in flight when the run ended (not measured)"
+        )
     if len(results["scenarios"]) > 1:
         _scenarios(console, results["scenarios"])
     if results["errors_by_kind"]:

@@ -175,6 +175,7 @@ class LoadMetrics:
         # usage against our tokenizer, over the answers that had both: answers, usage's sum, ours, and
         # how many differed by more than TOKEN_DIFFERENCE
         self.token_check = [0, 0, 0, 0]
+        self.started = 0  # requests sent (answered or not: the run's end cuts those in flight)
         self.excluded: Counter[str] = Counter()  # answers outside the measured window, by why
         self.first_sent: float | None = None  # the measured window, in seconds from t0: first send
         self.last_end: float | None = None  # and last answer
@@ -270,6 +271,7 @@ class LoadMetrics:
         self.cpu_samples += other.cpu_samples
         self.excluded.update(other.excluded)
         self.token_check = [a + b for a, b in zip(self.token_check, other.token_check, strict=True)]
+        self.started += other.started
         for name, pick in (("first_sent", min), ("last_end", max)):
             mine, theirs = getattr(self, name), getattr(other, name)
             setattr(self, name, theirs if mine is None else mine if theirs is None else pick(mine, theirs))
@@ -297,6 +299,7 @@ class LoadMetrics:
             "cpu": [self.cpu_max, self.cpu_busy, self.cpu_samples],
             "excluded": dict(self.excluded),
             "token_check": self.token_check,
+            "started": self.started,
             "first_sent": self.first_sent,
             "last_end": self.last_end,
         }
@@ -319,8 +322,13 @@ class LoadMetrics:
         out.cpu_max, out.cpu_busy, out.cpu_samples = data["cpu"]
         out.excluded = Counter(data["excluded"])
         out.token_check = list(data["token_check"])
+        out.started = data["started"]
         out.first_sent, out.last_end = data["first_sent"], data["last_end"]
         return out
+
+    def unfinished(self) -> int:
+        """Requests sent but not answered when the run ended (in flight, cut by the stop)."""
+        return max(0, self.started - self.total().requests - sum(self.excluded.values()))
 
     def measured_span(self) -> float | None:
         """Seconds from the first measured request's send to the last one's answer; None: none."""

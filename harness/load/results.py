@@ -204,6 +204,7 @@ def build_results(
             name: scenario_block(m, span, goodput) for name, m in sorted(metrics.scenarios.items())
         },
         "errors_by_kind": dict(metrics.errors),
+        "unfinished": metrics.unfinished(),  # in flight when the run ended: never answered, never measured
         "error_samples": metrics.error_samples,
         "open_loop": {"not_sent": metrics.not_sent, "send_lag_ms": metrics.send_lag.summary()}
         if settings.open_loop

@@ -183,6 +183,7 @@ class LLMUser(FastHttpUser):
         keep = self.session.sample_for_validation()
         data = orjson.dumps(body)
         rec = RequestRecord(self.scenario, time.perf_counter(), 0.0, validated=keep)
+        self.session.metrics.started += 1  # one the run's end may cut: started, never answered
         timer = gevent.Timeout(self.settings.timeout)
         timer.start()
         try:

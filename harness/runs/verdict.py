@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 DEFAULT_MAX_ERROR_RATE = 0.05  # the error budget: more failed requests than this fail a load run
+# An open loop ending with more in flight than both of these fell behind (a healthy one has about
+# rate x latency in flight: a few percent of a run's requests).
+UNFINISHED_SLACK, UNFINISHED_SHARE = 5, 0.25
 REQUESTS_UNFINISHED = "duration_before_requests"  # a load run's stop reason: --duration ended --requests
 
 
@@ -46,6 +49,21 @@ def error_budget(block: dict[str, Any], max_error_rate: float) -> dict[str, Any]
     return {"max_error_rate": max_error_rate, "error_rate": rate, "passed": passed}
 
 
+def fell_behind(results: dict[str, Any]) -> str | None:
+    """An open loop that ended with a large share of its requests still in flight fell behind its rate;
+    their latencies (at least their age) are in no figure."""
+    unfinished = results.get("unfinished") or 0
+    started = unfinished + results["requests"]
+    if not (results.get("config") or {}).get("open_loop"):
+        return None
+    if unfinished <= max(UNFINISHED_SLACK, UNFINISHED_SHARE * started):
+        return None
+    return (
+        f"{unfinished} of the {started} requests sent were still waiting for their answers when the run"
+        " ended: the target fell behind the rate, and their latencies are in no figure"
+    )
+
+
 def verdict_reasons(results: dict[str, Any]) -> list[str]:
     """Why a run fails, one line each; none: it passed. A run with no successful request always fails."""
     reasons = []
@@ -62,6 +80,8 @@ def verdict_reasons(results: dict[str, Any]) -> list[str]:
         )
     if results["stop_reason"] == "target_unreachable":
         reasons.append("the target stopped answering: every connection was refused, so the run was cut")
+    if behind := fell_behind(results):
+        reasons.append(behind)
     stop = results.get("over_saturated")
     if stop and (results.get("config") or {}).get("shape") != "rate-sweep":  # a sweep looks for it
         reasons.append(

@@ -12,13 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from test_load_run import load_env, results, servecheck_load
+from test_load_saturation import CAPPED
 
 from harness.load.server_metrics import metrics_url, parse, same_origin
-
-CAPPED = (
-    "latency: {ttft: {dist: constant, mean_ms: 100}, itl_ms: 5}\n"
-    "output_tokens: {min: 20, max: 20}\nmax_concurrency: 2\n"
-)
 
 
 def test_where_the_metrics_are() -> None:

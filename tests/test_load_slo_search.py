@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from test_load_run import results, servecheck_load
+from test_load_saturation import CAPPED
 
 from harness.load.slo_search import Trial, firmness, quantile_interval, search
 
@@ -57,12 +58,6 @@ def test_percentile_intervals_say_when_a_verdict_could_have_gone_the_other_way()
     assert near[0]["confidence"] == "uncertain" and near[1]["confidence"] == "unassessed"
     far = firmness("p95_ttft_ms<=1500", {"slo": []}, samples)
     assert far[0]["confidence"] == "firm"
-
-
-CAPPED = (
-    "latency: {ttft: {dist: constant, mean_ms: 100}, itl_ms: 5}\n"
-    "output_tokens: {min: 20, max: 20}\nmax_concurrency: 2\n"
-)
 
 
 @pytest.mark.timing

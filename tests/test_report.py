@@ -58,6 +58,7 @@ def load_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("load") / "run"
     slo = "p95_ttft_ms<=1,error_rate<=0.5"
     args = ("--scenario", "mix", "--shape", "sweep", "--users", "4", "--duration", "3s", "--slo", slo)
+    args += ("--goodput", "e2e_ms:60000")
     done = servecheck_load(out, *args)
     assert done.returncode == 1, done.stdout + done.stderr  # the 1 ms TTFT objective fails
     return out
@@ -127,6 +128,8 @@ def test_the_load_html_has_every_plot_slos_and_percentiles(load_run: Path, tmp_p
     assert "SLOs failed" in html and "p95_ttft_ms&lt;=1" in html and "(knee)" in html
     assert "from samples.jsonl" in html  # the CDFs use every sample, a curve per scenario
     assert '"name":"chat-stream (' in html and 'id="scenarios"' in html
+    notes = html.split('id="load-notes"', 1)[1].split("</ul>", 1)[0]
+    assert "goodput" in notes and "met latency_ms&lt;=60000" in notes and "server metrics (" in notes
     # self-contained: plotly.js inline, nothing fetched
     assert "<script src" not in html and "Plotly" in html and len(html) > 1_000_000
 
@@ -138,6 +141,9 @@ def test_the_load_markdown_gives_key_percentiles_and_slo_verdicts(load_run: Path
     assert code == 0 and "❌ Load: failed (SLOs failed)" in md and "- ❌ SLO failed: p95_ttft_ms&lt;=1" in md
     assert re.search(r"\| TTFT \(ms\) \| [\d.]+ \| [\d.]+ \| " + f"{p95:.1f}", md)
     assert "❌ SLO `p95_ttft_ms<=1`" in md and "✅ SLO `error_rate<=0.5`" in md
+    # what the console says beyond its tables, said once (harness/runs/load_notes.py) for every reader
+    assert re.search(r"- goodput [\d.]+ req/s, .* met latency_ms&lt;=60000", md), md
+    assert "- server metrics (http://127.0.0.1:" in md
 
 
 def test_a_killed_contract_run_is_reported_from_findings_jsonl(contract_run: Path, tmp_path: Path) -> None:

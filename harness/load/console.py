@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.load.sweep import curve
+from harness.runs.load_notes import load_notes
 from harness.runs.metrics import DISTRIBUTIONS, SUMMARY
 
 
@@ -70,11 +71,6 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         f"  {results['output_tokens_per_s']:.1f} output tok/s  token counts: {sources}"
         f"  validated {results['validated']:,}"
     )
-    _window_and_goodput(console, results)
-    if results.get("unfinished"):
-        console.print(
-            f"unfinished: {results['unfinished']:,} requests in flight when the run ended (not measured)"
-        )
     if len(results["scenarios"]) > 1:
         _scenarios(console, results["scenarios"])
     if results["errors_by_kind"]:
@@ -93,23 +89,8 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
         )
     if "phases" in results:
         _phases(console, results)
-    _server_metrics(console, results.get("server_metrics") or {})
-    counts = results.get("token_counts") or {}
-    if counts.get("answers"):
-        console.print(
-            f"usage vs tokenizer ({counts['tokenizer']}): {counts['answers']:,} answers, usage counted"
-            f" {counts['usage_tokens']:,} output tokens, ours {counts['tokenizer_tokens']:,}"
-            f" (ratio {counts['ratio']:.3f}); {counts['differing_answers']:,} differ by over"
-            f" {counts['difference_over']:.0%}"
-        )
-    if stop := results.get("over_saturated"):
-        console.print(
-            f"[yellow]over-saturated at {stop['offered_rps']:.2f} req/s offered: {stop['backlog']} requests"
-            f" queued and mean TTFT {stop['ttft_ms_first']:.0f} -> {stop['ttft_ms_last']:.0f} ms; the run"
-            f" stopped there, at {stop['at_s']} s[/]"
-        )
-    for warning in (results.get("generator") or {}).get("warnings", []):
-        console.print(f"[yellow]generator warning: {escape(warning)}[/]")
+    for kind, note in load_notes(results):
+        console.print(f"[yellow]{escape(note)}[/]" if kind == "warning" else escape(note))
     for verdict in results["slo"]:
         mark = "[green]pass[/]" if verdict["passed"] else "[bold red]FAIL[/]"
         console.print(f"SLO {mark} {escape(verdict['objective'])} (observed {_num(verdict['observed'], 3)})")
@@ -123,24 +104,6 @@ def print_results(console: Console, results: dict[str, Any]) -> None:
     )
     if results["partial"]:
         console.print(f"[yellow]partial results: {escape(results['stop_reason'])}[/]")
-
-
-def _window_and_goodput(console: Console, results: dict[str, Any]) -> None:
-    config, window = results["config"], results.get("window") or {}
-    if config.get("warmup") or config.get("cooldown_s"):
-        left_out = ", ".join(f"{why} {n:,}" for why, n in sorted(window["excluded"].items())) or "none"
-        console.print(
-            f"measured window: {window['measured_s']:.1f} s (--warmup {config.get('warmup') or 0},"
-            f" --cooldown {config.get('cooldown_s') or 0}s); answers left out: {left_out}"
-        )
-    if results.get("goodput_rps") is not None:
-        objectives = ", ".join(f"{key}<={limit:g}" for key, limit in config["goodput"].items())
-        good, requests = results["good_requests"], results["requests"]
-        share = good / requests if requests else 0
-        console.print(
-            f"goodput {results['goodput_rps']:.2f} req/s, {results['goodput_tokens_per_s']:.1f} output tok/s:"
-            f" {good:,} of {requests:,} requests ({share:.1%}) met {objectives}"
-        )
 
 
 def _scenarios(console: Console, scenarios: dict[str, Any]) -> None:
@@ -218,20 +181,4 @@ def _saturation(console: Console, found: dict[str, Any]) -> None:
     sustained = found["sustained_rps"]
     console.print(
         f"highest rate sustained: {sustained:.2f} req/s" if sustained else "no level kept up with its rate"
-    )
-
-
-def _server_metrics(console: Console, found: dict[str, Any]) -> None:
-    if not found.get("available"):
-        if found.get("reason") and found["reason"] != "--server-metrics off":
-            console.print(f"server metrics: none ({escape(found['reason'])})")
-        return
-    peaks = ", ".join(
-        f"{key} max {_num(max(v for _, v in entry['points']), 2)}"
-        for key, entry in found["series"].items()
-        if entry["points"]
-    )
-    console.print(
-        f"server metrics ({escape(found['url'])}): {found['scrapes']} scrapes"
-        + (f"; {peaks}" if peaks else f"; {len(found['metrics'])} metrics, none of the known ones")
     )

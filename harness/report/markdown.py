@@ -86,6 +86,7 @@ def _load(view: dict[str, Any]) -> list[str]:
     if view["errors_by_kind"]:
         kinds = ", ".join(f"{_cell(k)} {n}" for k, n in view["errors_by_kind"].items())
         lines.append(f"- errors by kind: {kinds}")
+    lines += [f"- {'⚠️ ' if kind == 'warning' else ''}{_cell(note)}" for kind, note in view["notes"]]
     return [*lines, ""]
 
 

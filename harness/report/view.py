@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from harness.render.html import anchor
+from harness.runs.load_notes import load_notes
 from harness.runs.metrics import DISTRIBUTIONS
 from harness.runs.read import RunData
 
@@ -130,6 +131,7 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
         "scenarios": _scenarios(load) if len(load.get("scenarios") or {}) > 1 else [],
         "phases": load.get("phases") or [],
         "knee": load.get("knee"),
+        "notes": load_notes(load),
         "errors_by_kind": load.get("errors_by_kind") or {},
         "error_samples": [
             (kind, detail)

@@ -7,23 +7,24 @@ from __future__ import annotations
 
 import warnings
 from functools import cache, lru_cache
+from typing import Any
 
 # bpe-openai 0.1.4 reads its packaged ranks with importlib.resources.open_binary, deprecated since
 # Python 3.11, at import and at each encoding's load: silenced here, so users' own suites (through our
 # pytest plugin) never see it.
 _BPE_WARNING = {"message": "open_binary is deprecated", "category": DeprecationWarning}
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", **_BPE_WARNING)
-    import bpe_openai
 
 ENCODING_NAME = "o200k_base"
 
 
 @cache
-def encoding() -> bpe_openai.Encoding:
-    """The shared encoding, loaded once per process (about 0.15 s)."""
+def encoding() -> Any:
+    """The shared encoding (a bpe_openai.Encoding), loaded once per process when first needed: importing
+    bpe_openai loads its ranks (over a second), which a command that counts no token should not pay."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", **_BPE_WARNING)
+        import bpe_openai
+
         return bpe_openai.get_encoding(ENCODING_NAME)
 
 

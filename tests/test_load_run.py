@@ -244,12 +244,12 @@ def test_open_loop_keeps_its_rate_when_the_server_is_slow(tmp_path: Path) -> Non
 def test_bursty_arrivals_keep_the_mean_rate(tmp_path: Path) -> None:
     """Gamma arrivals of burstiness 0.25: the same 30 req/s on average (their spread: test_load_openloop)."""
     out = tmp_path / "run"
-    done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "6s", "--burstiness", "0.25")
+    done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "4s", "--burstiness", "0.25")
     assert done.returncode == 0, done.stderr
     run = results(out)
     assert run["config"]["open_loop"]["burstiness"] == 0.25
     sent = run["requests"] + run["open_loop"]["not_sent"]
-    assert 100 <= sent <= 260  # 180 expected; bursts make a 6 s count vary
+    assert 50 <= sent <= 200  # 120 expected; bursts make a 4 s count vary
     assert "(burstiness 0.25)" in done.stdout
 
 

@@ -96,7 +96,7 @@ def test_the_rate_sweep_finds_the_capacity_and_offers_shares_of_it(tmp_path: Pat
     out = tmp_path / "run"
     done = servecheck_load(
         out, "--base-url", url + "/v1", "--model", "mock-chat", "--shape", "rate-sweep", "--users", "6",
-        "--duration", "24s", "--output-tokens", "20",
+        "--duration", "18s", "--output-tokens", "20",
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     run = results(out)

@@ -67,7 +67,7 @@ def test_a_users_search_finds_how_many_users_two_slots_serve(tmp_path: Path, moc
     out = tmp_path / "run"
     done = servecheck_load(
         out, "--base-url", url + "/v1", "--model", "mock-chat", "--slo-search", "users", "--users", "8",
-        "--slo", "p50_ttft_ms<=250", "--duration", "3s", "--search-steps", "5", "--output-tokens", "20",
+        "--slo", "p50_ttft_ms<=250", "--duration", "2s", "--search-steps", "5", "--output-tokens", "20",
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     found = results(out)["slo_search"]

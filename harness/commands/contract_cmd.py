@@ -8,22 +8,20 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from harness.contract.baseline import known_signatures, read_baseline
 from harness.contract.config import OPTIONS, ContractConfig
-from harness.contract.engine import ContractEngine
-from harness.contract.target import connect
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.options import typer_command
-from harness.report.console import ContractConsole
-from harness.report.run_files import run_folder_handlers
 from harness.runs import layout
 from harness.runs.rundir import check_writable, default_run_dir
 from harness.runs.store import flags_of, write_run_json
 from harness.targets import ConfigError
-from harness.wire.client import TargetUnreachable
 
 
 def _contract(values: dict[str, Any]) -> None:
+    # The engine (generators, checks, clients: about a second of imports) loads for this command only,
+    # not for every `servecheck` process (the mock a load run starts, `servecheck report`, ...).
+    from harness.wire.client import TargetUnreachable
+
     console = Console(stderr=False, highlight=False)
     config = ContractConfig.from_options(values)
     try:
@@ -48,6 +46,12 @@ contract = typer_command(
 
 
 def _run(config: ContractConfig, console: Console) -> int:
+    from harness.contract.baseline import known_signatures, read_baseline
+    from harness.contract.engine import ContractEngine
+    from harness.contract.target import connect
+    from harness.report.console import ContractConsole
+    from harness.report.run_files import run_folder_handlers
+
     if config.out:
         check_writable(config.out, "--out", folder=True)
     if config.junit:

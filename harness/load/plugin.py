@@ -201,8 +201,7 @@ class LoadSession:
         self._listen()
         self._emit(LoadStarted(self.role, worker if self.role == "worker" else None, self.started))
         self._stop_probe()
-        if self.role != "master":  # a process that sends requests: warm, then watch its loop and CPU
-            preload()
+        if self.role != "master":  # a process that sends requests watches its loop and CPU
             limit = (options.run_time or self.settings.run_time_s or MAX_DURATION_S) + 60
             self._probe = gevent.spawn(run_probe, self.metrics, environment.runner, limit)
         if self.role != "worker":
@@ -454,3 +453,6 @@ def _on_init(environment: Any, **_: Any) -> None:
 
 locust.events.init_command_line_parser.add_listener(add_arguments)
 locust.events.init.add_listener(_on_init)
+# The tokenizer and the prompt corpus (a second or more) load as the locustfile is imported: before any
+# arrival is due, and before --processes forks its workers, which inherit them.
+preload()

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from test_load_run import results, servecheck_load
 from test_load_saturation import CAPPED
+from typer.testing import CliRunner
 
+from harness.cli import app
 from harness.load.slo_search import Trial, firmness, quantile_interval, search
 
 
@@ -85,5 +87,5 @@ def test_search_usage_errors(tmp_path: Path) -> None:
         (["--slo-search", "rate", "--slo", "error_rate<=0", "--rate", "5"], "not with --rate"),
         (["--slo-search", "rate", "--slo", "error_rate<=0", "--search-steps", "1"], "--search-steps must be"),
     ):
-        done = servecheck_load(tmp_path / "run", *args)
-        assert done.returncode == 2 and message in done.stderr, (args, done.stderr)
+        result = CliRunner().invoke(app, ["load", "--out", str(tmp_path / "run"), *args])
+        assert result.exit_code == 2 and message in result.output, (args, result.output)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from test_load_run import results, servecheck_load
+from typer.testing import CliRunner
 
+from harness.cli import app
 from harness.load.metrics import RequestRecord
 from harness.load.window import Warmup, is_good, parse_goodput, parse_warmup, request_value
 
@@ -84,14 +86,6 @@ def test_goodput_counts_exactly_the_requests_that_met_the_objectives(tmp_path: P
     assert run["config"]["goodput"] == {"latency_ms": 300.0}
 
 
-def test_without_objectives_goodput_is_not_claimed_and_its_slo_fails(tmp_path: Path) -> None:
-    out = tmp_path / "run"
-    done = servecheck_load(out, "--duration", "2s", "--users", "2", "--slo", "goodput_rps>=0")
-    run = results(out)
-    assert run["goodput_rps"] is None and run["good_requests"] is None
-    assert done.returncode == 1 and "SLO failed: goodput_rps>=0" in done.stdout  # no data: not a pass
-
-
 def test_a_counted_warmup_and_a_fixed_request_count(tmp_path: Path, mock_proc) -> None:
     url = mock_proc(FAST)
     out = tmp_path / "run"
@@ -129,12 +123,16 @@ def test_a_timed_warmup_and_cooldown_leave_their_answers_out(tmp_path: Path, moc
     assert "measured window" in done.stdout
 
 
-def test_a_request_count_the_duration_cut_fails_the_run(tmp_path: Path) -> None:
+def test_a_cut_request_count_and_goodput_without_objectives_fail_the_run(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    done = servecheck_load(out, "--duration", "2s", "--users", "2", "--requests", "100000")
+    done = servecheck_load(
+        out, "--duration", "2s", "--users", "2", "--requests", "100000", "--slo", "goodput_rps>=0"
+    )
     run = results(out)
     assert done.returncode == 1 and run["partial"] and run["stop_reason"] == "duration_before_requests"
     assert f"--duration ended the run after {run['requests']} of the 100000 requests" in done.stdout
+    assert run["goodput_rps"] is None and run["good_requests"] is None  # no objectives: not claimed
+    assert "SLO failed: goodput_rps>=0" in done.stdout  # no data is not a pass
 
 
 @pytest.mark.parametrize(
@@ -149,5 +147,5 @@ def test_a_request_count_the_duration_cut_fails_the_run(tmp_path: Path) -> None:
     ],
 )
 def test_window_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
-    done = servecheck_load(tmp_path / "run", *args)
-    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+    result = CliRunner().invoke(app, ["load", "--out", str(tmp_path / "run"), *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

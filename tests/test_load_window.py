@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from harness.cli import app
 from harness.load.metrics import RequestRecord
-from harness.load.window import Warmup, is_good, parse_goodput, parse_warmup, request_value
+from harness.load.window import Warmup, Window, is_good, parse_goodput, parse_warmup, request_value
 
 FAST = "latency: {ttft: {dist: constant, mean_ms: 20}, itl_ms: 1}\noutput_tokens: {min: 4, max: 8}\n"
 
@@ -149,3 +149,10 @@ def test_a_cut_request_count_and_goodput_without_objectives_fail_the_run(tmp_pat
 def test_window_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["load", "--out", str(tmp_path / "run"), *args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_the_window_leaves_out_a_counted_warmup_then_a_timed_one_and_the_cooldown() -> None:
+    window = Window(Warmup(seconds=1.0), cooldown_s=2, run_time_s=10, warmup_share=2)
+    said = [window.outside(t) for t in (5.0, 5.0, 0.5, 1.0, 7.9, 8.0, 9.5)]
+    assert said == ["warmup", "warmup", "warmup", None, None, "cooldown", "cooldown"]
+    assert Window(Warmup(), cooldown_s=2, run_time_s=0, warmup_share=0).outside(99.0) is None  # no run time

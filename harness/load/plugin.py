@@ -62,7 +62,7 @@ from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_optio
 from harness.load.slo import parse_slos
 from harness.load.tables import Table, live_tables
 from harness.load.webui import attach as attach_web_ui
-from harness.load.window import is_good
+from harness.load.window import Warmup, Window, is_good
 from harness.runs import layout
 from harness.runs.files import read_json
 from harness.runs.verdict import REQUESTS_UNFINISHED
@@ -97,7 +97,7 @@ class LoadSession:
         self.over_saturated: dict[str, Any] | None = None
         self.user_levels: list[Level] = []
         self._budget = 0
-        self._warmup_left = 0  # a counted warm-up: answers this process still leaves out
+        self._window = Window(Warmup(), 0, 0, 0)  # what this process's figures leave out (window.py)
         self._sampler = random.Random(0)
         self._seeds = random.Random(0)
         self._watch: gevent.Greenlet | None = None
@@ -191,7 +191,9 @@ class LoadSession:
         worker = environment.runner.worker_index if self.role == "worker" else 0
         workers = max(1, options.expect_workers or 1) if self.role == "worker" else 1
         self._budget = math.ceil(self.settings.budget / workers)
-        self._warmup_left = math.ceil(self.settings.warmup.requests / workers)
+        settings = self.settings
+        share = math.ceil(settings.warmup.requests / workers)
+        self._window = Window(settings.warmup, settings.cooldown_s, settings.run_time_s, share)
         self._sampler = random.Random(f"{self.settings.seed}:validate:{worker}")
         self._seeds = random.Random(f"{self.settings.seed}:users:{worker}")
         self.started = time.perf_counter()
@@ -212,29 +214,12 @@ class LoadSession:
     def on_request(self, context: dict[str, Any] | None = None, **_: Any) -> None:
         rec = context.get(RECORD_KEY) if context else None
         if rec is not None and self.settings is not None and self.started is not None:
-            rec.excluded = self._outside_window(rec.sent - self.started)
+            rec.excluded = self._window.outside(rec.sent - self.started)
             rec.good = (
                 not rec.excluded and is_good(rec, self.settings.goodput) if self.settings.goodput else False
             )
             self.metrics.record(rec)
             self._emit(RequestMeasured(rec))
-
-    def _outside_window(self, sent_s: float) -> str | None:
-        """Why a request sent `sent_s` after the start is not counted (harness/load/window.py), or None."""
-        settings = self.settings
-        assert settings is not None
-        if self._warmup_left > 0:
-            self._warmup_left -= 1
-            return "warmup"
-        if sent_s < settings.warmup.seconds:
-            return "warmup"
-        if (
-            settings.cooldown_s
-            and settings.run_time_s
-            and sent_s >= settings.run_time_s - settings.cooldown_s
-        ):
-            return "cooldown"
-        return None
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         data["servecheck"] = self.metrics.drain()

@@ -80,3 +80,23 @@ def parse_warmup(text: str) -> Warmup:
         raise ValueError(f"--warmup {text!r}: give seconds (10s) or a number of requests (50)")
     value = int(match.group(1))
     return Warmup(seconds=float(value)) if match.group(2) else Warmup(requests=value)
+
+
+class Window:
+    """One process's measured window: why a request is left out of the figures, or None.
+
+    A counted warm-up leaves out the first answers this process hears (its share of --warmup N)."""
+
+    def __init__(self, warmup: Warmup, cooldown_s: int, run_time_s: int, warmup_share: int) -> None:
+        self.warmup = warmup
+        self.cooldown_from = run_time_s - cooldown_s if cooldown_s and run_time_s else math.inf
+        self._warmup_left = warmup_share
+
+    def outside(self, sent_s: float) -> str | None:
+        """Why a request sent `sent_s` seconds after the start is not counted, or None."""
+        if self._warmup_left > 0:
+            self._warmup_left -= 1
+            return "warmup"
+        if sent_s < self.warmup.seconds:
+            return "warmup"
+        return "cooldown" if sent_s >= self.cooldown_from else None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 import statistics
+import time
 
 import gevent
 import gevent.pool
 import pytest
 
 from harness.load.metrics import LoadMetrics
-from harness.load.openloop import arrival_gaps, run_arrivals
+from harness.load.openloop import RATE_CHECK_S, arrival_gaps, run_arrivals
 
 pytestmark = pytest.mark.timing  # asserts on wall-clock time: run alone (make test)
 
@@ -33,6 +34,10 @@ def test_gap_distributions() -> None:
     assert {next(constant) for _ in range(10)} == {1 / 50}
 
 
+def constant_at(rng: random.Random):
+    return lambda rate: arrival_gaps(rng, rate, "constant")
+
+
 def run_for(budget: int, slow_s: float, cap: int) -> tuple[int, LoadMetrics, float]:
     """Constant arrivals at 200/s; each request takes `slow_s`."""
     left = [budget]
@@ -49,9 +54,7 @@ def run_for(budget: int, slow_s: float, cap: int) -> tuple[int, LoadMetrics, flo
     metrics = LoadMetrics(0.0)
     started = gevent.get_hub().loop.now()
     with gevent.Timeout(5):
-        run_arrivals(
-            arrival_gaps(random.Random(1), 200.0, "constant"), gevent.pool.Pool(cap), send, metrics, take
-        )
+        run_arrivals(constant_at(random.Random(1)), 200.0, gevent.pool.Pool(cap), send, metrics, take)
     return sent[0], metrics, gevent.get_hub().loop.now() - started
 
 
@@ -68,3 +71,23 @@ def test_arrivals_beyond_the_in_flight_cap_are_counted_not_sent() -> None:
     # 5 in flight for 0.1 s each carry 50/s of the 200/s: about three arrivals in four are dropped.
     assert 60 <= metrics.not_sent <= 200
     assert sum(row.not_sent for row in metrics.series.values()) == metrics.not_sent
+
+
+def test_a_new_rate_takes_over_from_the_wait_in_progress() -> None:
+    # A sweep's first level offers 0.25/s: the user is waiting out its first gap (3.4 s with this
+    # seed) when, 0.3 s in, the level becomes 100/s. Its 20 arrivals then leave within about 0.2 s.
+    started = time.perf_counter()
+    sent: list[float] = []
+
+    def rate() -> float:
+        return 0.25 if time.perf_counter() - started < 0.3 else 100.0
+
+    def take() -> bool:
+        return len(sent) < 20
+
+    with gevent.Timeout(5):
+        run_arrivals(
+            constant_at(random.Random(0)), rate, gevent.pool.Pool(100),
+            lambda: sent.append(time.perf_counter() - started), LoadMetrics(0.0), take,
+        )  # fmt: skip
+    assert len(sent) == 20 and sent[-1] < 0.3 + RATE_CHECK_S + 0.2 + 0.15, sent

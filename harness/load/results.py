@@ -94,13 +94,14 @@ def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
     for phase in plan.phases:
         seconds = steady_seconds(phase)
         latency, ttft = Histogram(), Histogram()
-        requests = errors = tokens = 0
+        requests = errors = tokens = sent = 0
         for second in seconds:
             row = metrics.series.get(second)
             if row:
                 requests += row.requests
                 errors += row.errors
                 tokens += row.output_tokens
+                sent += row.sent
             hists = metrics.second_hists.get(second)
             if hists:
                 latency.merge(hists["latency"])
@@ -113,6 +114,7 @@ def phases(metrics: LoadMetrics, plan: Plan) -> list[dict[str, Any]]:
                 "end_s": phase.end,
                 "measured_s": len(seconds),
                 "requests": int(requests),
+                "sent": int(sent),  # open loop: the arrivals that left in these seconds
                 "rps": (requests - errors) / span,
                 "output_tokens_per_s": tokens / span,
                 "error_rate": errors / requests if requests else None,

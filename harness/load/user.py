@@ -166,10 +166,10 @@ class LLMUser(FastHttpUser):
     def _arrivals(self, rate: float | Callable[[], float | None]) -> None:
         pool = gevent.pool.Pool(self.max_inflight)
         settings = self.settings
-        gaps = arrival_gaps(self.rng, rate, settings.arrivals, settings.burstiness)
         try:
             run_arrivals(
-                gaps,
+                lambda at: arrival_gaps(self.rng, at, settings.arrivals, settings.burstiness),
+                rate,
                 pool,
                 lambda: self.send(self.next_body()),
                 self.session.metrics,

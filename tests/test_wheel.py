@@ -37,7 +37,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = base.glob("servecheck-*.whl")
     venv.create(base / "venv", with_pip=True)
     bin_dir = base / "venv" / "bin"
-    done = _run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet", str(wheel)], base, timeout=360)
+    done = _run(
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel)],
+        base,
+        timeout=360,
+    )
     assert done.returncode == 0, done.stderr
     return bin_dir
 

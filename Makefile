@@ -28,6 +28,12 @@ lint: install
 chromium:
 	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# This machine sets PYTHONDONTWRITEBYTECODE (set empty, it is off): without cached bytecode every
+# pytest process (the workers, the timing pass, the plugin runs the tests start) rewrites the
+# assertions of every test module and plugin again, 13.7 s of collection instead of 6.4. langsmith's pytest plugin, which
+# langchain-openai brings, costs each of them a second and a half and serves no test here.
+test: export PYTHONDONTWRITEBYTECODE =
+test: export PYTEST_ADDOPTS = -p no:langsmith_plugin
 # Two passes: the suite on three xdist workers (on two cores: much of it waits on servers and
 # subprocesses, and a third worker took the parallel part from 554 s to 481 s), then the tests that
 # time things (marked `timing`) alone, so no other test shares their cores.

@@ -11,6 +11,7 @@ from harness.load.user import LLMUser
 class ChatUser(LLMUser):
     scenario = "chat"
     family = "chat"
+    converses = True  # ShareGPT conversations, --turns, --shared-prefix (harness/load/workload.py)
 
     def synthetic(self) -> dict[str, Any]:
         return {"messages": [{"role": "user", "content": self.prompt()}], "max_tokens": self.max_tokens()}

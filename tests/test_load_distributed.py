@@ -1,13 +1,14 @@
 """Distributed mode and accuracy, on a mock with a constant TTFT (80 ms) and inter-token gap (8 ms).
 
 One plain single-process Locust run, and one master with two workers started the way separate hosts
-would start them (--master / --worker --master-host), here on 127.0.0.1, with plain `locust` and with
-`servecheck load --master` / `--worker`. Counts and percentiles must merge: the master's load.json
-counts the requests Locust's own statistics counted (which hold real requests only), and its TTFT
-percentiles are those of every request the workers measured (their samples files), within the
-histogram's 0.5%; its medians agree with the single-process run's. The single run also checks
-accuracy against the profile. (Tails are not compared across the two runs: with three processes on
-two cores, the generator's own load shifts them.)
+would start them (--master / --worker --master-host), here on 127.0.0.1, with plain `locust` (and
+`servecheck load --master` / `--worker` in tests/test_load_distributed_cli.py). Counts and
+percentiles must merge: the master's load.json counts the requests Locust's own statistics counted
+(which hold real requests only), and its TTFT percentiles are those of every request the workers
+measured (their samples files), within the histogram's 0.5%; its medians agree with the
+single-process run's. The single run also checks accuracy against the profile. (Tails are not
+compared across the two runs: with three processes on two cores, the generator's own load shifts
+them.)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_load_run import CLI, load_env, start_mock
+from test_load_run import load_env, start_mock
 
 from harness.paths import SCENARIOS_DIR
 
@@ -155,45 +156,3 @@ def assert_merged(run: dict, out: Path, *sample_dirs: Path) -> None:
         table = {(row["Scenario"], row["Metric"]): row for row in csv.DictReader(f)}
     assert int(table[("Aggregated", "TTFT (ms)")]["count"]) == ours["count"]
     assert float(table[("Aggregated", "TTFT (ms)")]["p50"]) == pytest.approx(ours["p50"], abs=0.01)
-
-
-def test_servecheck_load_master_and_two_workers_on_loopback(mock_url: str, tmp_path: Path) -> None:
-    """`servecheck load --master` and two `servecheck load --worker` processes over TCP on 127.0.0.1, as
-    on three hosts: the master writes load.json, each worker its samples in its own --out."""
-    port = str(free_port())
-    out = tmp_path / "master"
-    command = [
-        *CLI, "load", "--master", "--expect-workers", "2", "--master-bind-host", "127.0.0.1",
-        "--master-port", port, "--base-url", mock_url, "--model", "mock-chat", "--users", "8",
-        "--duration", "4s", "--out", str(out), "--input-tokens", "32", "--output-tokens", "16",
-    ]  # fmt: skip
-    master = subprocess.Popen(
-        command,
-        env=load_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    worker_dirs = [tmp_path / f"worker{i}" for i in range(2)]
-    workers = [
-        subprocess.Popen(
-            [*CLI, "load", "--worker", "--master-host", "127.0.0.1", "--master-port", port, "--out", str(d)],
-            env=load_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for d in worker_dirs
-    ]
-    try:
-        printed, _ = master.communicate(timeout=50)
-    finally:
-        said = [proc.communicate(timeout=15)[0] for proc in workers]
-    assert master.returncode == 0, printed
-    assert "waiting for 2 worker(s)" in printed
-    for proc, text in zip(workers, said, strict=True):
-        assert proc.returncode == 0 and "worker done" in text, text
-    run = json.loads((out / "load.json").read_text())
-    assert run["config"]["workers"] == 2 and not run["partial"] and run["errors"] == 0
-    assert not list(out.glob("samples*.jsonl"))  # the master sent nothing
-    assert_merged(run, out, *worker_dirs)

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from harness.families import PAYLOADS
-from harness.tokens import count_tokens
+from harness.tokens import Tokenizer, count_tokens
 from harness.wire.limits import LIMIT
 from harness.wire.sse import INVALID_UTF8, SSEDecoder
 
@@ -153,14 +153,20 @@ def request_text(body: dict[str, Any]) -> str:
 
 
 def token_counts(
-    family: str, request: dict[str, Any], usage: dict[str, Any] | None, output: str
+    family: str,
+    request: dict[str, Any],
+    usage: dict[str, Any] | None,
+    output: str,
+    tokenizer: Tokenizer | None = None,
 ) -> tuple[int | None, int | None, str]:
-    """(prompt tokens, completion tokens, source): the server's usage when it gives it, else our tokenizer."""
+    """(prompt tokens, completion tokens, source): the server's usage when it gives it, else our
+    tokenizer's count (o200k_base unless another is given)."""
     if usage:
         prompt = usage.get("prompt_tokens")
         completion = usage.get("completion_tokens")
         generates = PAYLOADS[family].generates
         if isinstance(prompt, int) and (not generates or isinstance(completion, int)):
             return prompt, (completion if generates else None), "usage"
-    completion_count = count_tokens(output) if PAYLOADS[family].generates else None
-    return count_tokens(request_text(request)), completion_count, "tokenizer"
+    count = tokenizer.count if tokenizer else count_tokens
+    completion_count = count(output) if PAYLOADS[family].generates else None
+    return count(request_text(request)), completion_count, "tokenizer"

@@ -62,11 +62,12 @@ class RequestRecord:
     itl_ms: list[float] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-    token_source: str | None = None  # "usage" (the server's count) or "tokenizer" (ours, o200k_base)
+    token_source: str | None = None  # "usage" (the server's count) or "tokenizer" (ours, --tokenizer)
     validated: bool = False
     tokenizer_completion_tokens: int | None = None  # ours of the output, where usage gave the count
     excluded: str | None = None  # "warmup" or "cooldown": outside the measured window (load/window.py)
     good: bool = False  # succeeded and met every --goodput objective
+    answer: str = ""  # the generated text, kept only for a conversation's next turn
 
     @property
     def tpot_ms(self) -> float | None:

@@ -18,22 +18,25 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from harness.load.prompts import Distribution, parse_distribution
+from harness.load.prompts import MAX_PROMPT_TOKENS, Distribution, parse_distribution
 from harness.load.server_metrics import AUTO, OFF
 from harness.load.shapes import RATE_LEVELS, RATE_SWEEP, SHAPES
 from harness.load.slo import parse_slos
 from harness.load.slo_search import DEFAULT_STEPS
 from harness.load.slo_search import KINDS as SEARCH_KINDS
 from harness.load.window import Warmup, parse_goodput, parse_warmup
+from harness.load.workload import is_sharegpt
 from harness.options import Option, add_locust_arguments, bind
 from harness.runs.verdict import DEFAULT_MAX_ERROR_RATE
 from harness.targets import MOCK_MODELS, TOKEN_ENV, ConfigError, check_target, live_base_url
+from harness.tokens import load_tokenizer, names_a_file
 from harness.wire.redact import check_token
 
 DEFAULT_INPUT_TOKENS = "normal:256,64"
 DEFAULT_OUTPUT_TOKENS = "normal:128,32"
 ARRIVALS = ("poisson", "constant")
 DEFAULT_MAX_REQUESTS = 1_000_000  # a count bound on every run, on top of the time bound
+MAX_TURNS = 1000
 
 
 def add_arguments(parser: Any) -> None:
@@ -100,6 +103,15 @@ class Settings:
     run_time_s: int  # Locust's --run-time (0: none), as the master had it
     shape: str
     server_metrics: str  # auto, off or a URL (harness/load/server_metrics.py)
+    tokenizer: str  # "" (o200k_base), a bpe_openai encoding or a tokenizer.json (harness/tokens.py)
+    turns: int  # chat turns per conversation (harness/load/workload.py)
+    shared_prefix: int  # tokens of the system prompt conversations share (0: none)
+    prefix_groups: int  # how many different shared prefixes
+
+    @property
+    def converses(self) -> bool:
+        """Whether chat users hold conversations (harness/load/workload.py) rather than single prompts."""
+        return self.turns > 1 or self.shared_prefix > 0 or (bool(self.prompts) and is_sharegpt(self.prompts))
 
     @property
     def budget(self) -> int:
@@ -146,6 +158,15 @@ def settings_from(options: Any) -> Settings:
     warmup = parse_warmup(options.warmup)
     if warmup.seconds and run_time and warmup.seconds + cooldown >= run_time:
         raise ValueError(f"--warmup and --cooldown leave nothing of a {run_time} s run to measure")
+    if not 1 <= options.turns <= MAX_TURNS:
+        raise ValueError(f"--turns must be between 1 and {MAX_TURNS}")
+    if options.turns > 1 and (options.arrival_rate > 0 or options.shape == RATE_SWEEP):
+        raise ValueError("--turns: a conversation waits for each answer, so it runs closed loop (no --rate)")
+    if not 0 <= options.shared_prefix <= MAX_PROMPT_TOKENS:
+        raise ValueError(f"--shared-prefix must be between 0 and {MAX_PROMPT_TOKENS} tokens")
+    if not 1 <= options.prefix_groups <= 1000:
+        raise ValueError("--prefix-groups must be between 1 and 1000")
+    load_tokenizer(options.tokenizer)
     return Settings(
         api=options.api,
         model=options.model or MOCK_MODELS["chat"],  # plain `locust -f` against the mock
@@ -170,6 +191,10 @@ def settings_from(options: Any) -> Settings:
         run_time_s=run_time,
         shape=options.shape,
         server_metrics=options.server_metrics or AUTO,
+        tokenizer=options.tokenizer,
+        turns=options.turns,
+        shared_prefix=options.shared_prefix,
+        prefix_groups=options.prefix_groups,
     )
 
 
@@ -229,6 +254,10 @@ class LoadConfig:
     input_tokens: str = DEFAULT_INPUT_TOKENS
     output_tokens: str = DEFAULT_OUTPUT_TOKENS
     prompts: Path | None = None
+    tokenizer: str = ""
+    turns: int = 1
+    shared_prefix: int = 0
+    prefix_groups: int = 1
     batch_size: int = 16
     timeout: float = 60.0
     max_requests: int = DEFAULT_MAX_REQUESTS
@@ -334,6 +363,8 @@ class LoadConfig:
             embedding_model=self.embedding_model or "",
             token_env=self.token_var,
             prompts=str(self.prompts.resolve()) if self.prompts else "",
+            # Locust runs in the run folder: a relative path would be looked for there
+            tokenizer=str(Path(self.tokenizer).resolve()) if names_a_file(self.tokenizer) else self.tokenizer,
             arrival_rate=self.rate / self.users if self.rate else 0.0,
         )
         return values
@@ -410,11 +441,24 @@ LOAD_OPTIONS = bind(
         Option("output_tokens", "max_tokens per request, same forms.", locust=True),
         Option(
             "prompts",
-            "JSONL file of request bodies instead of synthetic ones.",
+            "JSONL file of request bodies, or a ShareGPT JSON file of conversations, instead of synthetic.",
             Path,
             optional=True,
             locust=True,
         ),
+        Option(
+            "tokenizer",
+            "What counts tokens: o200k_base (default), cl100k_base, or a model's tokenizer.json.",
+            locust=True,
+        ),
+        Option("turns", "Chat: turns per conversation; each user carries its context.", int, locust=True),
+        Option(
+            "shared_prefix",
+            "Chat: tokens of a system prompt conversations share (0: none).",
+            int,
+            locust=True,
+        ),
+        Option("prefix_groups", "--shared-prefix: how many different prefixes.", int, locust=True),
         Option("batch_size", "Inputs per embeddings request.", int, locust=True),
         Option("timeout", "Seconds one request (a whole stream) may take.", float, locust=True),
         Option("max_requests", "Stop sending after this many requests.", int, locust=True),

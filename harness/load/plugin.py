@@ -63,6 +63,7 @@ from harness.load.slo import parse_slos
 from harness.load.tables import Table, live_tables
 from harness.load.webui import attach as attach_web_ui
 from harness.load.window import Warmup, Window, is_good
+from harness.load.workload import is_sharegpt, load_sharegpt
 from harness.runs import layout
 from harness.runs.files import read_json
 from harness.runs.verdict import REQUESTS_UNFINISHED
@@ -172,8 +173,7 @@ class LoadSession:
         options = self.environment.parsed_options
         try:
             settings = settings_from(options)
-            if settings.prompts:
-                _check_prompts(settings.prompts, self.environment.user_classes)
+            _check_workload(settings, self.environment.user_classes)
             if self.environment.shape_class:
                 plan_from_options(options)
             parse_slos(options.slo)
@@ -188,6 +188,7 @@ class LoadSession:
     def on_test_start(self, environment: Any, **_: Any) -> None:
         options = environment.parsed_options  # on a worker: with the master's options merged in
         self.settings = settings_from(options)
+        preload(self.settings.tokenizer)  # before the first arrival is due (o200k_base is loaded already)
         worker = environment.runner.worker_index if self.role == "worker" else 0
         workers = max(1, options.expect_workers or 1) if self.role == "worker" else 1
         self._budget = math.ceil(self.settings.budget / workers)
@@ -394,7 +395,22 @@ def _target_gone(history: deque[tuple[int, int]], window: int) -> bool:
     return req1 > req0 and conn1 - conn0 == req1 - req0
 
 
-def _check_prompts(path: str, user_classes: list[type]) -> None:
+def _check_workload(settings: Settings, user_classes: list[type]) -> None:
+    """The --prompts file reads, and holds requests for every family the users send; conversations
+    (ShareGPT, --turns, --shared-prefix) only go to users that hold them (chat, chat-stream)."""
+    path = settings.prompts
+    if settings.converses:
+        if path and is_sharegpt(path):
+            load_sharegpt(path)
+        plain = sorted(cls.scenario for cls in user_classes if not getattr(cls, "converses", False))
+        if plain:
+            raise ValueError(
+                "ShareGPT files, --turns and --shared-prefix make chat conversations: the chat and "
+                f"chat-stream scenarios hold them, not {', '.join(plain)}"
+            )
+        return
+    if not path:
+        return
     found = load_requests(path)
     needed = {cls.family for cls in user_classes if hasattr(cls, "family")}
     missing = sorted(needed - set(found))

@@ -1,9 +1,10 @@
 """What load requests say: prompts of controlled token length, or request bodies read from a JSONL file.
 
-Synthetic prompts are real o200k_base tokens from the mock's text corpus (mock_server/textgen.py):
-`prompt_text(rng, n)` is exactly n tokens (no tokenizer call per prompt: the corpus is re-tokenized
-once), and every request gets a different stretch of the corpus so a server's prefix cache does not
-flatter it. Lengths are drawn from a distribution, not a constant:
+Synthetic prompts are real tokens of the run's tokenizer (o200k_base unless --tokenizer) from the
+mock's text corpus (mock_server/textgen.py): `prompt_text(rng, n)` is exactly n o200k_base tokens (no
+tokenizer call per prompt: the corpus is re-tokenized once per tokenizer), n of another tokenizer's
+give or take the one a cut word can add, and every request gets a different stretch of the corpus so
+a server's prefix cache does not flatter it. Lengths are drawn from a distribution, not a constant:
 "256", "uniform:64,512", "normal:256,64" or "lognormal:200,0.6" (median, sigma), each draw rounded and
 kept at least 1.
 """
@@ -20,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from harness.tokens import decode, encode
+from harness.tokens import Tokenizer, decode, load_tokenizer
 from harness.wire.limits import MAX_DEPTH, MAX_LINE_BYTES, depth_over, mib
 from mock_server.textgen import MAX_OUTPUT_TOKENS, text_ids
 
@@ -74,24 +75,26 @@ def parse_distribution(text: str, flag: str) -> Distribution:
 
 
 @cache
-def _corpus() -> list[int]:
-    """The mock's text corpus, re-tokenized once: its ids decode to text that encodes back to the same
-    ids (decoded corpus ids can re-tokenize shorter: ",." is one token). Every token is a whole word
-    or punctuation run, so any slice of it is exactly its length as text too."""
-    return encode(decode(text_ids(0, MAX_OUTPUT_TOKENS)))
+def _corpus(tokenizer: Tokenizer) -> list[int]:
+    """The mock's text corpus (o200k_base ids), re-tokenized once: its ids decode to text that encodes
+    back to the same ids (decoded corpus ids can re-tokenize shorter: ",." is one token). Every
+    o200k_base token is a whole word or punctuation run, so any slice of it is exactly its length as
+    text too."""
+    return tokenizer.encode(decode(text_ids(0, MAX_OUTPUT_TOKENS)))
 
 
-def preload() -> None:
+def preload(tokenizer: str = "") -> None:
     """Load the tokenizer and the corpus now (about 0.2 s), before the first arrival is due rather than
     inside it: the open loop's first sends would otherwise leave that late."""
-    _corpus()
+    _corpus(load_tokenizer(tokenizer))
 
 
-def prompt_text(rng: random.Random, tokens: int) -> str:
-    """Exactly `tokens` tokens of sentence-shaped text, from a random place in the corpus."""
-    corpus = _corpus()
-    start = rng.randrange(len(corpus) - tokens)
-    return decode(corpus[start : start + tokens])
+def prompt_text(rng: random.Random, tokens: int, tokenizer: Tokenizer | None = None) -> str:
+    """`tokens` tokens of sentence-shaped text, from a random place in the corpus."""
+    tokenizer = tokenizer or load_tokenizer()
+    corpus = _corpus(tokenizer)
+    start = rng.randrange(max(1, len(corpus) - tokens))
+    return tokenizer.decode(corpus[start : start + tokens])
 
 
 def family_of(body: dict[str, Any]) -> str | None:

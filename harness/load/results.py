@@ -20,9 +20,10 @@ from harness.load.saturation import summary as saturation_summary
 from harness.load.shapes import PHASED_SHAPES, RATE_SWEEP, Plan, plan_from_options, steady_seconds
 from harness.load.slo import judge, parse_slos
 from harness.load.sweep import knee
+from harness.load.workload import is_sharegpt
 from harness.runs.metrics import DISTRIBUTIONS, slo_names
 from harness.runs.verdict import judge_load
-from harness.tokens import ENCODING_NAME
+from harness.tokens import load_tokenizer
 from harness.wire.redact import safe_url
 
 _RECENT_S = 5  # seconds the live rates average over
@@ -182,6 +183,12 @@ def build_results(
             "input_tokens": str(settings.input_tokens),
             "output_tokens": str(settings.output_tokens),
             "prompts": settings.prompts or None,
+            "dataset": dataset_kind(settings),
+            "tokenizer": load_tokenizer(settings.tokenizer).name,
+            "turns": settings.turns,
+            "shared_prefix": {"tokens": settings.shared_prefix, "groups": settings.prefix_groups}
+            if settings.shared_prefix
+            else None,
             "batch_size": settings.batch_size,
             "validate_sample": settings.validate_sample,
             "seed": settings.seed,
@@ -223,7 +230,7 @@ def build_results(
         if plan.shape == RATE_SWEEP:
             results["saturation"] = saturation_summary(rows, sweep or {})
     results["over_saturated"] = (sweep or {}).get("over_saturated")  # what stopped an open loop early
-    results["token_counts"] = token_comparison(metrics.token_check)
+    results["token_counts"] = token_comparison(metrics.token_check, load_tokenizer(settings.tokenizer).name)
     results["server_metrics"] = server or {"available": False, "reason": "--server-metrics off"}
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]
@@ -232,12 +239,19 @@ def build_results(
     return results
 
 
-def token_comparison(check: list[int]) -> dict[str, Any]:
-    """The server's usage against our tokenizer's count of the same outputs (o200k_base: a model with
-    another tokenizer differs by design; a server that miscounts differs too)."""
+def dataset_kind(settings: Settings) -> str:
+    """What the requests were made of: "sharegpt", "jsonl" (request bodies) or "synthetic"."""
+    if not settings.prompts:
+        return "synthetic"
+    return "sharegpt" if is_sharegpt(settings.prompts) else "jsonl"
+
+
+def token_comparison(check: list[int], tokenizer: str) -> dict[str, Any]:
+    """The server's usage against our tokenizer's count of the same outputs (`tokenizer`, --tokenizer's:
+    a model with another tokenizer differs by design; a server that miscounts differs too)."""
     answers, usage, ours, differ = check
     return {
-        "tokenizer": ENCODING_NAME,
+        "tokenizer": tokenizer,
         "answers": answers,
         "usage_tokens": usage,
         "tokenizer_tokens": ours,

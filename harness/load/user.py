@@ -36,7 +36,8 @@ from harness.load.plugin import session_of
 from harness.load.prompts import load_requests, prompt_text
 from harness.load.shapes import RATE_SWEEP
 from harness.load.validate import violation
-from harness.tokens import count_tokens
+from harness.load.workload import Conversation, Dialogue, Turn, is_sharegpt, load_sharegpt, shared_prefixes
+from harness.tokens import load_tokenizer
 from harness.wire.limits import LIMIT, MAX_BODY_BYTES, MAX_HEADER_BYTES, bounded_json, mib
 from harness.wire.redact import keep_secret, safe_url
 
@@ -97,6 +98,7 @@ class LLMUser(FastHttpUser):
     scenario = "chat"  # the name in every statistic
     family = "chat"  # "chat", "completions" or "embeddings": the route and the schemas
     stream = False
+    converses = False  # whether it holds conversations (ShareGPT, --turns, --shared-prefix): chat does
     max_inflight = 64  # open loop: an arrival finding this many of the user's requests in flight is not sent
 
     def __init__(self, environment: Any) -> None:
@@ -120,7 +122,13 @@ class LLMUser(FastHttpUser):
         if token:
             keep_secret(token)
             self.headers["Authorization"] = f"Bearer {token}"
-        self.file_requests = load_requests(settings.prompts).get(self.family) if settings.prompts else None
+        self.tokenizer = load_tokenizer(settings.tokenizer)
+        self.conversation = self._conversation() if settings.converses and self.converses else None
+        self.file_requests = (
+            load_requests(settings.prompts).get(self.family)
+            if settings.prompts and self.conversation is None
+            else None
+        )
         self.backoff = Backoff()  # closed loop: the wait after connection errors
 
     # --- what to send ---------------------------------------------------------------------------
@@ -131,14 +139,39 @@ class LLMUser(FastHttpUser):
 
     def prompt(self) -> str:
         """A fresh prompt whose length is drawn from --input-tokens."""
-        return prompt_text(self.rng, self.settings.input_tokens.sample(self.rng))
+        return prompt_text(self.rng, self.settings.input_tokens.sample(self.rng), self.tokenizer)
+
+    def _conversation(self) -> Conversation:
+        settings = self.settings
+        if settings.prompts and is_sharegpt(settings.prompts):
+            dialogues = load_sharegpt(settings.prompts)
+
+            def dialogue(rng: random.Random) -> Dialogue:
+                return rng.choice(dialogues)
+        else:
+
+            def dialogue(rng: random.Random) -> Dialogue:
+                return Dialogue(None, tuple(Turn(self.prompt(), None) for _ in range(settings.turns)))
+
+        prefixes = ()
+        if settings.shared_prefix:
+            prefixes = shared_prefixes(
+                settings.shared_prefix, settings.prefix_groups, settings.seed, self.tokenizer
+            )
+        return Conversation(self.rng, dialogue, settings.turns, prefixes, self.tokenizer)
 
     def max_tokens(self) -> int:
         return self.settings.output_tokens.sample(self.rng)
 
     def next_body(self) -> dict[str, Any]:
-        """A line of --prompts of this family, else a synthetic body; with the model and stream set."""
-        body = dict(self.rng.choice(self.file_requests)) if self.file_requests else self.synthetic()
+        """The conversation's next turn, a line of --prompts of this family, else a synthetic body; with
+        the model and stream set."""
+        if self.conversation:
+            body = self.conversation.next_body(self.max_tokens)
+        elif self.file_requests:
+            body = dict(self.rng.choice(self.file_requests))
+        else:
+            body = self.synthetic()
         if native_route(self.family, self.settings.api):  # Databricks: the endpoint is in the path
             body.pop("model", None)
         else:
@@ -157,7 +190,10 @@ class LLMUser(FastHttpUser):
         elif self.session.swept_rate() is not None:  # a rate sweep past its probe: open loop from now on
             self._arrivals(self.session.swept_rate)
         elif self.session.take_request():
-            wait = self.backoff.after(self.send(self.next_body()).error)
+            rec = self.send(self.next_body())
+            if self.conversation:
+                self.conversation.answered(None if rec.error else rec.answer)
+            wait = self.backoff.after(rec.error)
             if wait:
                 gevent.sleep(wait)  # the target stopped answering: no tight retry loop
         if not self.session.requests_left():
@@ -302,10 +338,12 @@ class LLMUser(FastHttpUser):
         """Token counts: the server's usage, else our tokenizer's; where usage gave them, ours of the same
         output too, to compare (what AIPerf reports as the usage/tokenizer discrepancy)."""
         rec.prompt_tokens, rec.completion_tokens, rec.token_source = token_counts(
-            self.family, body, usage, output
+            self.family, body, usage, output, self.tokenizer
         )
         if rec.token_source == "usage" and rec.completion_tokens is not None:
-            rec.tokenizer_completion_tokens = count_tokens(output)
+            rec.tokenizer_completion_tokens = self.tokenizer.count(output)
+        if self.conversation:
+            rec.answer = output
 
     def _validate(self, rec: RequestRecord, obj: Any, chunks: list[dict[str, Any]] | None) -> None:
         problem = violation(self.family, obj, chunks)

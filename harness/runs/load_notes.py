@@ -15,9 +15,26 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "-" if value is None else f"{value:,.{digits}f}"
 
 
+def _workload(config: dict[str, Any]) -> str:
+    """What a run's chat requests were, where it was more than single synthetic prompts."""
+    parts = []
+    if config.get("dataset") == "sharegpt":
+        parts.append(f"ShareGPT conversations from {config.get('prompts')}")
+    if (config.get("turns") or 1) > 1:
+        parts.append(f"up to {config['turns']} turns per conversation, each user carrying its context")
+    if prefix := config.get("shared_prefix"):
+        parts.append(f"a shared system prefix of {prefix['tokens']:,} tokens ({prefix['groups']} different)")
+    tokenizer = config.get("tokenizer")
+    if not parts and tokenizer in (None, "o200k_base"):
+        return ""
+    return "workload: " + "; ".join([*parts, f"tokens counted with {tokenizer or 'o200k_base'}"])
+
+
 def load_notes(load: dict[str, Any]) -> list[Note]:
     config = load.get("config") or {}
     notes: list[Note] = []
+    if workload := _workload(config):
+        notes.append(("note", workload))
     window = load.get("window") or {}
     if config.get("warmup") or config.get("cooldown_s"):
         left_out = ", ".join(f"{why} {n:,}" for why, n in sorted((window.get("excluded") or {}).items()))

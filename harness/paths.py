@@ -20,5 +20,6 @@ def _data(packaged: str, in_checkout: str) -> Path:
 SCHEMAS_DIR = _data("schemas", "schemas")
 RUN_SCHEMAS_DIR = SCHEMAS_DIR / "runs"  # what reports and diffs read of contract.json and load.json
 TEMPLATES_DIR = _data("templates", "reports/templates")
+VENDOR_DIR = _data("vendor", "reports/vendor")  # plotly.js' basic bundle (reports/vendor/README.md)
 RUNS_DIR = Path("servecheck-runs")  # one folder per contract or load run, under the current directory
 SCENARIOS_DIR = Path(str(files("scenarios")))  # a package of its own in both: scenarios import each other

@@ -284,6 +284,26 @@ def test_a_clear_slowdown_is_a_regression(load_run: Path, tmp_path: Path) -> Non
     assert code == 0 and rows["latency"]["verdict"] == "improvement"
 
 
+def test_the_html_diff_overlays_both_runs_cdfs(load_run: Path, tmp_path: Path) -> None:
+    base = variant(load_run, tmp_path / "base", BASE_MS)
+    slow = variant(load_run, tmp_path / "slow", [v * 1.5 for v in BASE_MS])
+    page = tmp_path / "d.html"
+    assert (
+        servecheck("diff", str(base), str(slow), "--html", str(page), "--json", str(tmp_path / "d.json"))[0]
+        == 0
+    )
+    html = page.read_text()
+    assert 'data-plot="plot-diff-latency_ms"' in html and 'data-plot="plot-diff-ttft_ms"' in html
+    assert "plotly.js (basic - minified)" in html and len(html.encode()) < 1_500_000
+    curves = orjson.loads((tmp_path / "d.json").read_bytes())["load_cdfs"]["latency_ms"]
+    assert curves["base"]["x"] == BASE_MS and curves["new"]["x"] == [v * 1.5 for v in BASE_MS]
+    assert curves["base"]["y"][-1] == curves["new"]["y"][-1] == 1.0 and curves["new"]["n"] == 30
+    # a run without samples has no curve to overlay: the page says its tables, with no plot at all
+    bare = variant(load_run, tmp_path / "bare", BASE_MS, samples=False)
+    assert servecheck("diff", str(base), str(bare), "--html", str(page))[0] == 0
+    assert "data-plot=" not in page.read_text() and "<script" not in page.read_text()
+
+
 def test_a_small_noisy_shift_is_not_significant(load_run: Path, tmp_path: Path) -> None:
     base = variant(load_run, tmp_path / "base", BASE_MS)
     shuffled = [v * 1.08 for v in BASE_MS]

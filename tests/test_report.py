@@ -16,22 +16,26 @@ from pathlib import Path
 
 import orjson
 import plotly.graph_objects as go
+import plotly.offline
 import pytest
 from markupsafe import Markup
 from test_load_run import servecheck_load
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.render.html import Section, plot_div, render_page
+from harness.render.html import PLOTLY_TRACES, Section, plot_div, plotly_js, render_page
 from harness.report import plots
 from harness.report.html_report import render_html
 from harness.runs.files import MAX_JSONL_LINE
-from harness.runs.read import RunData, Samples
+from harness.runs.read import RunData, Samples, read_run
 from mock_server.server import running_mock
 
 CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
 CLEAN = {name: "" for name in ("OPENAI_BASE_URL", "DATABRICKS_HOST", "OPENAI_API_KEY", "DATABRICKS_TOKEN")}
-PLOTS = ("plot-latency-cdf", "plot-ttft-cdf", "plot-over-time", "plot-errors", "plot-sweep")
+PLOTS = (
+    "plot-latency-cdf", "plot-ttft-cdf", "plot-itl-cdf", "plot-tpot-cdf", "plot-over-time",
+    "plot-tokens-over-time", "plot-server-metrics", "plot-sweep",
+)  # fmt: skip
 HOSTILE = "<script>alert('pwned')</script>"
 
 
@@ -125,13 +129,19 @@ def test_the_load_html_has_every_plot_slos_and_percentiles(load_run: Path, tmp_p
     html = (tmp_path / "load.html").read_text()
     for plot in PLOTS:
         assert f'data-plot="{plot}"' in html
+    load = json.loads((load_run / "load.json").read_text())
+    assert ('data-plot="plot-errors"' in html) == bool(load["errors_by_kind"])  # no empty error plot
+    settings = html.split('id="settings"', 1)[1].split("</table>", 1)[0]
+    for shown in ("embedded mock (realistic profile)", "sweep, 3 s", "o200k_base", "synthetic"):
+        assert shown in settings, settings
     assert "SLOs failed" in html and "p95_ttft_ms&lt;=1" in html and "(knee)" in html
     assert "from samples.jsonl" in html  # the CDFs use every sample, a curve per scenario
     assert '"name":"chat-stream (' in html and 'id="scenarios"' in html
     notes = html.split('id="load-notes"', 1)[1].split("</ul>", 1)[0]
     assert "goodput" in notes and "met latency_ms&lt;=60000" in notes and "server metrics (" in notes
-    # self-contained: plotly.js inline, nothing fetched
-    assert "<script src" not in html and "Plotly" in html and len(html) > 1_000_000
+    # self-contained: plotly.js (its basic bundle) inline, nothing fetched, and under 1.5 MB
+    assert "<script src" not in html and "plotly.js (basic - minified)" in html
+    assert len(html.encode()) < 1_500_000, len(html.encode())
 
 
 def test_the_load_markdown_gives_key_percentiles_and_slo_verdicts(load_run: Path, tmp_path: Path) -> None:
@@ -170,8 +180,31 @@ def test_a_killed_load_run_is_reported_from_samples_and_live(load_run: Path, tmp
     html = (run / "report.html").read_text()
     assert 'id="partial"' in html and "samples.jsonl" in html
     assert f"{len(samples)} requests" in html
-    for plot in ("plot-latency-cdf", "plot-ttft-cdf", "plot-over-time", "plot-errors"):
+    for plot in ("plot-latency-cdf", "plot-ttft-cdf", "plot-over-time"):
         assert f'data-plot="{plot}"' in html
+
+
+def test_every_figure_is_one_the_inlined_bundle_draws(load_run: Path) -> None:
+    """plotly.js' basic bundle draws scatter, bar and pie only: a figure of another type would be an
+    empty box in every report. And the bundle is the plotly.js release plotly.py writes figures for."""
+    run = read_run(load_run)
+    errors = {"errors_by_kind": {"http_503": 3, "timeout": 1}, "requests": 10, "errors": 4}
+    every = [*plots.figures(run.load or {}, run.samples, run.live).values(), plots.errors(errors)]
+    assert {trace.type for fig in every for trace in fig.data} <= PLOTLY_TRACES
+    assert plots.errors({"errors_by_kind": {}}) is None
+    bundled = re.search(r"plotly\.js \(basic - minified\) v(\d+)\.", str(plotly_js())).group(1)
+    assert bundled == plotly.offline.get_plotlyjs_version().split(".")[0]
+
+
+def test_the_time_series_mark_where_each_level_began(load_run: Path) -> None:
+    load = json.loads((load_run / "load.json").read_text())
+    starts = [phase["start_s"] for phase in load["phases"][1:]]
+    for fig in (plots.over_time(load, []), plots.tokens_over_time(load)):
+        assert [shape.x0 for shape in fig.layout.shapes] == starts
+        # round ticks on the right axis too, not ones synced to the left axis' grid (0.617 users)
+        assert fig.layout.yaxis2.tickmode in ("auto", "linear") and not fig.layout.yaxis2.showgrid
+    users = plots.tokens_over_time(load).layout.yaxis2
+    assert users.tickformat == ",d" and users.dtick >= 1  # whole users
 
 
 def test_the_knee_marked_is_the_phase_at_load_json_knee_index(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from harness.diff.contract import check_changes, shape_drift
 from harness.diff.failon import Condition, triggered
-from harness.diff.load import load_diff, settings_notes
+from harness.diff.load import cdf_pairs, load_diff, settings_notes
 from harness.runs import layout
 from harness.runs.files import read_json
 from harness.runs.read import RunData, RunDirError, read_run
@@ -46,13 +46,16 @@ def compare(base_dir: Path, new_dir: Path, fail_on: list[Condition]) -> dict[str
     """The diff of NEW against BASE; RunDirError when a folder holds no run or they share no kind."""
     base, new = read_run(base_dir), read_run(new_dir)
     notes: list[str] = []
-    doc: dict[str, Any] = {"base": str(base_dir), "new": str(new_dir), "contract": None, "load": None}
+    doc: dict[str, Any] = {
+        "base": str(base_dir), "new": str(new_dir), "contract": None, "load": None, "load_cdfs": {}
+    }  # fmt: skip
     if base.contract and new.contract:
         doc["contract"] = _contract(base, new, notes)
     if base.load and new.load:
         for run in (base, new):
             _require(run, "load", ("metrics", "requests", "errors"))
         doc["load"] = load_diff(base.load, new.load, base.samples, new.samples)
+        doc["load_cdfs"] = cdf_pairs(base.samples, new.samples)
         notes += settings_notes(base.load, new.load)
     if doc["contract"] is None and doc["load"] is None:
         raise RunDirError(f"{base_dir} and {new_dir} share no contract or load results to compare")

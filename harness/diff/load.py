@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.diff.stats import mann_whitney_u, two_proportions
-from harness.runs.metrics import RATES, TIMED
+from harness.report.plots import cdf_curve
+from harness.runs.metrics import DISTRIBUTIONS, RATES, TIMED
 
 MIN_SAMPLES = 20
 ALPHA = 0.05
@@ -33,6 +34,10 @@ SETTINGS = (
     "input_tokens",
     "output_tokens",
     "prompts",
+    "dataset",
+    "turns",
+    "shared_prefix",
+    "tokenizer",
     "api",
     "batch_size",
 )
@@ -146,6 +151,17 @@ def _error_rate(base: dict, new: dict) -> dict[str, Any]:
         "p_value": p,
         "verdict": verdict,
     }
+
+
+def cdf_pairs(base_samples: list[dict], new_samples: list[dict]) -> dict[str, dict[str, Any]]:
+    """Both runs' CDF of each per-request metric both sampled, for the HTML diff's overlaid plots."""
+    pairs = {}
+    for metric in DISTRIBUTIONS.values():
+        if metric.sampled:
+            base, new = cdf_curve(base_samples, metric.key), cdf_curve(new_samples, metric.key)
+            if base and new:
+                pairs[metric.key] = {"base": base, "new": new}
+    return pairs
 
 
 def load_diff(

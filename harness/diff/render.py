@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.diff.load import STATS
-from harness.render.html import Section, fragment, render_page
+from harness.render.html import Section, fragment, plot_div, render_page
+from harness.report.plots import metric_label, overlaid_cdfs
 
 CHECK_LISTS = ("newly_failing", "newly_passing", "newly_skipped", "no_longer_skipped")
 TESTS = {
@@ -140,6 +141,16 @@ def html(doc: dict[str, Any]) -> str:
         )
     if doc.get("load"):
         sections.append(Section("Load", fragment("diff.html.j2", part="load", doc=doc, rows=load_rows(doc))))
+    cdfs = doc.get("load_cdfs") or {}
+    for metric, curves in cdfs.items():
+        figure = overlaid_cdfs(
+            metric, {f"base {doc['base']}": curves["base"], f"new {doc['new']}": curves["new"]}
+        )
+        sections.append(Section(f"{metric_label(metric)} CDF", plot_div(figure, f"plot-diff-{metric}")))
     return render_page(
-        "servecheck diff", sections, verdict=verdict(doc), subtitle=f"{doc['base']} -> {doc['new']}"
+        "servecheck diff",
+        sections,
+        verdict=verdict(doc),
+        subtitle=f"{doc['base']} -> {doc['new']}",
+        plots=bool(cdfs),
     )

@@ -68,6 +68,8 @@ def _load(view: dict[str, Any]) -> list[str]:
         f"{view['requests']} requests, {view['error_rate'] * 100:.2f}% errors, {view['rps']:.2f} req/s, "
         f"{view['output_tokens_per_s']:.1f} output tokens/s.",
         "",
+        "Settings: " + "; ".join(f"{name} {_cell(value)}" for name, value in view["settings"]) + ".",
+        "",
         "| metric | p50 | p90 | p95 | p99 |",
         "|---|---:|---:|---:|---:|",
     ]

@@ -1,17 +1,27 @@
-"""The load report's figures (plotly): distributions, time series, errors, the sweep curve.
+"""The load report's figures (plotly): distributions, time series, errors, server metrics, the sweep.
 
-Each function takes the run's plain data and returns a Figure, or None when the run has no such data.
+Each function takes the run's plain data and returns a Figure, or None when the run has no such data
+(no error plot for a run without errors: the page says so in words). The time series mark where each
+level of a phased shape began. Only the trace types plotly.js' basic bundle draws (PLOTLY_TRACES).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import plotly.graph_objects as go
 
 from harness.runs.metrics import DISTRIBUTIONS, PERCENTILES
 
-LAYOUT = {"template": "plotly_white", "height": 380, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
+LAYOUT = {
+    "template": "plotly_white",
+    "height": 380,
+    "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+    # round ticks: 1,500 rather than 1.5k, 0.25 rather than 250m
+    "xaxis": {"tickformat": ",~r"},
+    "yaxis": {"tickformat": ",~r"},
+}
 
 
 MAX_CDF_POINTS = 500  # per curve: what the eye resolves, and a report stays small whatever the run
@@ -28,13 +38,39 @@ def _cdf_points(values: list[float]) -> tuple[list[float], list[float]]:
     return [values[i] for i in ranks], [(i + 1) / n for i in ranks]
 
 
+def metric_label(metric: str) -> str:
+    return next(m.label for m in DISTRIBUTIONS.values() if m.key == metric)
+
+
+def cdf_curve(samples: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+    """A metric's CDF over the successful samples (at most MAX_CDF_POINTS points): {"x", "y", "n"}."""
+    values = [s[metric] for s in samples if not s.get("error") and isinstance(s.get(metric), int | float)]
+    if not values:
+        return None
+    x, y = _cdf_points(values)
+    return {"x": x, "y": y, "n": len(values)}
+
+
+def overlaid_cdfs(metric: str, curves: dict[str, dict[str, Any]]) -> go.Figure:
+    """Two runs' CDFs of one metric on one plot (`servecheck diff`): a shift reads at every quantile."""
+    fig = go.Figure()
+    for name, curve in curves.items():
+        label = f"{name} ({curve['n']:,})"
+        fig.add_trace(go.Scatter(x=curve["x"], y=curve["y"], mode="lines", line_shape="hv", name=label))
+    fig.update_layout(
+        title=f"{metric_label(metric)} CDF", xaxis_title=metric_label(metric), yaxis_title="share of requests"
+    )
+    fig.update_yaxes(range=[0, 1.02])
+    return fig.update_layout(**LAYOUT)
+
+
 def distribution(load: dict[str, Any], samples: list[dict[str, Any]], metric: str) -> go.Figure | None:
     """A metric's CDF: every successful sample when samples.jsonl exists, else load.json's percentiles."""
     by_scenario: dict[str, list[float]] = {}
     for sample in samples:
         if not sample.get("error") and isinstance(sample.get(metric), int | float):
             by_scenario.setdefault(str(sample.get("scenario", "all")), []).append(sample[metric])
-    label = next(m.label for m in DISTRIBUTIONS.values() if m.key == metric)
+    label = metric_label(metric)
     fig = go.Figure()
     if by_scenario:  # one curve per scenario: a mix's scenarios have distributions of their own
         for scenario, values in sorted(by_scenario.items()):
@@ -76,23 +112,102 @@ def over_time(load: dict[str, Any], live: list[dict[str, Any]]) -> go.Figure | N
     fig.add_trace(go.Scatter(x=t, y=latency, mode="lines+markers", name=names[0]))
     if any(v is not None for v in ttft):
         fig.add_trace(go.Scatter(x=t, y=ttft, mode="lines+markers", name=names[1]))
+    _phase_starts(fig, load)
     fig.update_layout(
         title="throughput and latency over time",
         xaxis_title="seconds into the run",
         yaxis={"title": "ms", "rangemode": "tozero"},
-        yaxis2={"title": "requests/s", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        yaxis2=_right_axis("requests/s"),
         legend={"orientation": "h", "y": -0.2},
     )
     return fig.update_layout(**LAYOUT)
 
 
-def errors(load: dict[str, Any]) -> go.Figure:
-    """Errors by kind (a single 'no errors' bar when there were none, so the reader sees it was checked)."""
+def _right_axis(title: str, **extra: Any) -> dict[str, Any]:
+    """A second y axis on the right with round ticks of its own (plotly would otherwise place them
+    on the left axis' grid lines: 0.617, 1.235, ... users)."""
+    axis = {"title": title, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False}
+    return axis | {"tickmode": "auto", "nticks": 6, "tickformat": ",~r"} | extra
+
+
+def _whole_steps(top: float) -> dict[str, Any]:
+    """Ticks at whole numbers (users), about five of them."""
+    return {"tickmode": "linear", "tick0": 0, "dtick": max(1, math.ceil(top / 5)), "tickformat": ",d"}
+
+
+def _phase_starts(fig: go.Figure, load: dict[str, Any]) -> None:
+    """A dotted line where each level of a phased shape (sweep, rate sweep, steps) began."""
+    for phase in (load.get("phases") or [])[1:]:
+        fig.add_vline(x=phase["start_s"], line_dash="dot", line_color="#8c959f", line_width=1)
+
+
+def tokens_over_time(load: dict[str, Any]) -> go.Figure | None:
+    """Output tokens/s (and those of requests that met --goodput) and active users, each second."""
+    rows = load.get("series") or []
+    if not rows:
+        return None
+    t = [row["t"] for row in rows]
+    fig = go.Figure()
+    tokens = [row["output_tokens"] for row in rows]
+    fig.add_trace(go.Scatter(x=t, y=tokens, mode="lines", name="output tokens/s"))
+    if (load.get("config") or {}).get("goodput"):
+        good = [row.get("good_tokens", 0) for row in rows]
+        fig.add_trace(go.Scatter(x=t, y=good, mode="lines", name="goodput tokens/s"))
+    users = [row.get("users") for row in rows]
+    if any(u is not None for u in users):
+        fig.add_trace(
+            go.Scatter(x=t, y=users, mode="lines", line_shape="hv", name="active users", yaxis="y2")
+        )
+    _phase_starts(fig, load)
+    fig.update_layout(
+        title="output tokens and users over time",
+        xaxis_title="seconds into the run",
+        yaxis={"title": "tokens/s", "rangemode": "tozero"},
+        yaxis2=_right_axis("users", **_whole_steps(max((u for u in users if u is not None), default=1))),
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig.update_layout(**LAYOUT)
+
+
+def server_metrics(load: dict[str, Any]) -> go.Figure | None:
+    """The target's own Prometheus series (running and waiting requests, KV-cache use), on our clock."""
+    found = load.get("server_metrics") or {}
+    series = found.get("series") or {}
+    if not found.get("available") or not series:
+        return None
+    fig = go.Figure()
+    for name, line in sorted(series.items()):
+        points = line.get("points") or []
+        share = name.endswith("usage")  # a 0..1 share: its own axis
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in points],
+                y=[p[1] for p in points],
+                mode="lines",
+                name=f"{name} ({line.get('metric')})",
+                yaxis="y2" if share else "y",
+            )
+        )
+    _phase_starts(fig, load)
+    fig.update_layout(
+        title=f"the server's own metrics ({found.get('url')})",
+        xaxis_title="seconds into the run",
+        yaxis={"title": "requests", "rangemode": "tozero"},
+        yaxis2=_right_axis("share", range=[0, 1.02]),
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig.update_layout(**LAYOUT)
+
+
+def errors(load: dict[str, Any]) -> go.Figure | None:
+    """Errors by kind; None when there were none (the page says so: an empty plot says nothing)."""
     by_kind = load.get("errors_by_kind") or {}
-    kinds = sorted(by_kind, key=lambda k: -by_kind[k]) or ["no errors"]
-    counts = [by_kind.get(k, 0) for k in kinds]
+    if not by_kind:
+        return None
+    kinds = sorted(by_kind, key=lambda k: -by_kind[k])
+    counts = [by_kind[k] for k in kinds]
     ok = load.get("requests", 0) - load.get("errors", 0)
-    fig = go.Figure(go.Bar(x=kinds, y=counts, marker_color="#cf222e" if by_kind else "#1a7f37"))
+    fig = go.Figure(go.Bar(x=kinds, y=counts, marker_color="#cf222e"))
     fig.update_layout(
         title=f"errors by kind ({ok} of {load.get('requests', 0)} requests ok)", yaxis_title="requests"
     )
@@ -138,7 +253,11 @@ def figures(
     found = {
         "plot-latency-cdf": distribution(load, samples, "latency_ms"),
         "plot-ttft-cdf": distribution(load, samples, "ttft_ms"),
+        "plot-itl-cdf": distribution(load, samples, "itl_ms"),
+        "plot-tpot-cdf": distribution(load, samples, "tpot_ms"),
         "plot-over-time": over_time(load, live),
+        "plot-tokens-over-time": tokens_over_time(load),
+        "plot-server-metrics": server_metrics(load),
         "plot-errors": errors(load),
         "plot-sweep": sweep(load),
     }

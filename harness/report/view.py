@@ -104,10 +104,6 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
         for key, stats in load.get("metrics", {}).items()
         if stats.get("count")
     ]
-    config = load.get("config") or {}
-    description = ", ".join(
-        f"{k} {config[k]}" for k in ("scenario", "users", "shape", "duration_s") if config.get(k) is not None
-    )
     # A run without a verdict (an older load.json) passes only on its SLOs and a request that succeeded.
     passed = load.get("verdict", "passed" if load.get("slo_passed") and load.get("requests") else "failed")
     passed = passed == "passed"
@@ -125,7 +121,7 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
         "rps": load.get("rps", 0.0),
         "output_tokens_per_s": load.get("output_tokens_per_s", 0.0),
         "elapsed_s": load.get("elapsed_s", 0.0),
-        "description": description,
+        "settings": run_settings(load),
         "slo": load.get("slo") or [],
         "metrics": metrics,
         "scenarios": _scenarios(load) if len(load.get("scenarios") or {}) > 1 else [],
@@ -139,6 +135,43 @@ def load_view(load: dict[str, Any]) -> dict[str, Any]:
             for detail in details[:3]
         ],
     }
+
+
+def run_settings(load: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the load run was, as (setting, value) rows: what its figures depend on."""
+    config = load.get("config") or {}
+    target = load.get("target") or {}
+    rows = [
+        ("target", f"embedded mock ({target.get('mock_profile')} profile)" if target.get("embedded_mock")
+         else str(config.get("host") or "")),
+        ("model", str(config.get("model") or "")),
+        ("Locust user classes", ", ".join(config.get("user_classes") or [])),
+        ("users", str(config.get("users") or "")),
+        ("shape", f"{config.get('shape')}, {config.get('duration_s')} s"),
+    ]  # fmt: skip
+    if loop := config.get("open_loop"):
+        rows.append(
+            ("open loop", f"{loop['rate']:g} req/s, {loop['arrivals']}, burstiness {loop['burstiness']:g}")
+        )
+    rows += [
+        ("input tokens", str(config.get("input_tokens"))),
+        ("output tokens", str(config.get("output_tokens"))),
+    ]
+    dataset = config.get("dataset") or ("jsonl" if config.get("prompts") else "synthetic")
+    rows.append(("dataset", dataset + (f" ({config['prompts']})" if config.get("prompts") else "")))
+    if (config.get("turns") or 1) > 1:
+        rows.append(("turns per conversation", str(config["turns"])))
+    if prefix := config.get("shared_prefix"):
+        rows.append(("shared prefix", f"{prefix['tokens']} tokens, {prefix['groups']} different"))
+    rows.append(("tokenizer", str(config.get("tokenizer") or "o200k_base")))
+    if config.get("goodput"):
+        rows.append(("goodput objectives", ", ".join(f"{k}<={v:g}" for k, v in config["goodput"].items())))
+    if config.get("warmup") or config.get("cooldown_s"):
+        rows.append(
+            ("left out", f"warm-up {config.get('warmup') or 0}, cool-down {config.get('cooldown_s') or 0} s")
+        )
+    rows.append(("seed", str(config.get("seed"))))
+    return [(name, value) for name, value in rows if value]
 
 
 def run_view(run: RunData) -> dict[str, Any]:

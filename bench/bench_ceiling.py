@@ -1,0 +1,176 @@
+"""How close `servecheck load` comes to the streaming ceiling of this machine, and how true its timings are.
+
+    .venv/bin/python bench/bench_ceiling.py [--seconds 5] [--rounds 3] [--streams 32]
+
+Ceiling, side by side in one run: a canned server that answers every request at once (bench_load.py's
+100-chunk SSE streams, taskset core 1) and, on core 0, in alternating rounds:
+- a minimal asyncio streaming client (aiohttp on uvloop: keep-alive connections, `--streams` streams
+  in flight, each read as it arrives and split into SSE events, its first content chunk timed): what a
+  client that measures next to nothing sustains;
+- `servecheck load`'s chat-stream user through plain Locust, with the same streams in flight.
+Each side's streams/s and CPU seconds per second; the ratio ours/ceiling (target >= 0.6 per core).
+Then `--processes 2` against one process, neither pinned (the canned server shares the two cores:
+it costs little beside the generators), and its ratio (target >= 1.8).
+
+Accuracy: the mock with a constant TTFT of 150 ms and a constant 10 ms between tokens (no jitter), 8 and
+64 concurrent streams: p50 and p99 of TTFT and ITL against the truth (targets: p50 within 2%, p99
+within 10%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import servers
+from bench.bench_load import SCENARIOS, STREAM_CHUNKS, clean_env, run_locust
+
+TTFT_MS, ITL_MS, TOKENS = 150.0, 10.0, 64
+BODY = {
+    "model": "mock-chat",
+    "messages": [{"role": "user", "content": "Say something."}],
+    "max_tokens": TOKENS,
+    "stream": True,
+}
+
+
+def minimal_client(url: str, streams: int, seconds: float) -> None:
+    """Keep `streams` streams in flight for `seconds`; prints the streams and content chunks completed."""
+    import aiohttp
+    import uvloop
+
+    done = [0, 0]
+
+    async def one_stream(session: aiohttp.ClientSession, deadline: float) -> None:
+        payload = json.dumps(BODY).encode()
+        headers = {"Content-Type": "application/json"}
+        while time.perf_counter() < deadline:
+            async with session.post(url + "/v1/chat/completions", data=payload, headers=headers) as resp:
+                buffer, first, chunks = b"", None, 0
+                async for data in resp.content.iter_any():
+                    buffer += data
+                    *events, buffer = buffer.split(b"\n\n")
+                    for event in events:
+                        if event.startswith(b"data: {") and b'"content":"' in event and b'"content":""' not in event:
+                            chunks += 1
+                            first = first or time.perf_counter()
+            done[0] += 1
+            done[1] += chunks
+
+    async def main() -> None:
+        connector = aiohttp.TCPConnector(limit=streams)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            deadline = time.perf_counter() + seconds
+            await asyncio.gather(*(one_stream(session, deadline) for _ in range(streams)))
+
+    uvloop.run(main())
+    print(json.dumps({"streams": done[0], "chunks": done[1]}))
+
+
+def run_minimal(url: str, streams: int, seconds: int) -> tuple[float, float]:
+    """(streams/s, CPU seconds per second) of the minimal client pinned to core 0."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    command = ["taskset", "-c", "0", sys.executable, __file__, "--minimal", url, str(streams), str(seconds)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(out)["streams"] / seconds, cpu / seconds
+
+
+def run_ours(url: str, work: Path, streams: int, seconds: int, core: str | None, processes: int = 1) -> tuple:
+    """(streams/s, CPU seconds per second) of our chat-stream user through plain Locust."""
+    body = work / "body.jsonl"
+    body.write_text(json.dumps({k: v for k, v in BODY.items() if k != "stream"}) + "\n")
+    out = Path(tempfile.mkdtemp(dir=work))
+    args = ["-f", str(SCENARIOS / "chat_stream.py"), "--host", url + "/v1", "-u", str(streams)]
+    args += ["-r", str(streams), "--prompts", str(body), "--servecheck-out", str(out)]
+    if processes > 1:
+        args += ["--processes", str(processes)]
+    cpu = run_locust(args, clean_env(), seconds, core)
+    results = json.loads((out / "load.json").read_text())
+    return results["requests"] / results["elapsed_s"], cpu
+
+
+def ceiling(work: Path, seconds: int, rounds: int, streams: int) -> None:
+    server, url = servers.start([sys.executable, str(Path(__file__).with_name("bench_load.py")), "--serve-canned"], "1")
+    minimal, ours = [], []
+    try:
+        for _ in range(rounds):
+            minimal.append(run_minimal(url, streams, seconds))
+            ours.append(run_ours(url, work, streams, seconds, "0"))
+        one = [run_ours(url, work, streams, seconds, None) for _ in range(rounds)]
+        two = [run_ours(url, work, streams, seconds, None, processes=2) for _ in range(rounds)]
+    finally:
+        servers.stop(server)
+
+    def line(name: str, runs: list[tuple[float, float]]) -> float:
+        rate = statistics.median(r[0] for r in runs)
+        rounds_text = ", ".join(f"{r[0]:,.0f}" for r in runs)
+        print(f"  {name:<34} {rate:8,.0f} streams/s (rounds {rounds_text}; CPU {statistics.median(r[1] for r in runs):.0%})")
+        return rate
+
+    print(
+        f"ceiling: {streams} streams of {STREAM_CHUNKS} chunks in flight, canned server on core 1,"
+        f" {rounds} x {seconds} s"
+    )
+    floor = line("minimal aiohttp+uvloop client, core 0", minimal)
+    mine = line("servecheck chat-stream, core 0", ours)
+    print(f"  ratio servecheck/minimal            {mine / floor:8.2f}   (target >= 0.6)")
+    single = line("servecheck, 1 process, unpinned", one)
+    double = line("servecheck --processes 2, unpinned", two)
+    print(f"  ratio 2 processes / 1               {double / single:8.2f}   (target >= 1.8)")
+
+
+def accuracy(work: Path, seconds: int) -> None:
+    profile = work / "constant.yaml"
+    profile.write_text(
+        f"latency: {{ttft: {{dist: constant, mean_ms: {TTFT_MS}}}, itl_ms: {ITL_MS}}}\n"
+        f"output_tokens: {{min: {TOKENS}, max: {TOKENS}}}\n"
+    )
+    mock, url = servers.start(servers.mock_command(profile), "1")
+    print(f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms on core 1, generator on core 0")
+    try:
+        for streams in (8, 64):
+            out = Path(tempfile.mkdtemp(dir=work))
+            args = ["-f", str(SCENARIOS / "chat_stream.py"), "--host", url + "/v1", "-u", str(streams)]
+            args += ["-r", str(streams), "--input-tokens", "64", "--output-tokens", str(TOKENS)]
+            run_locust([*args, "--servecheck-out", str(out)], clean_env(), seconds, "0")
+            results = json.loads((out / "load.json").read_text())
+            for name, truth in (("ttft_ms", TTFT_MS), ("itl_ms", ITL_MS)):
+                stats = results["metrics"][name]
+                p50, p99 = stats["p50"], stats["p99"]
+                print(
+                    f"  {streams:>2} streams {name[:-3].upper():<4} p50 {p50:7.2f} ms ({100 * (p50 - truth) / truth:+.1f}%,"
+                    f" target 2%)  p99 {p99:7.2f} ms ({100 * (p99 - truth) / truth:+.1f}%, target 10%)"
+                    f"  [{results['requests']} streams]"
+                )
+    finally:
+        servers.stop(mock)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--streams", type=int, default=32)
+    parser.add_argument("--minimal", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.minimal:
+        url, streams, seconds = args.minimal
+        minimal_client(url, int(streams), float(seconds))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        ceiling(Path(tmp), args.seconds, args.rounds, args.streams)
+        accuracy(Path(tmp), max(args.seconds, 10))
+
+
+if __name__ == "__main__":
+    main()

@@ -42,6 +42,9 @@ BODY = {
 }
 
 
+_CONTENT, _EMPTY = b'"content":"', b'"content":""'
+
+
 def minimal_client(url: str, streams: int, seconds: float) -> None:
     """Keep `streams` streams in flight for `seconds`; prints the streams and content chunks completed."""
     import aiohttp
@@ -59,7 +62,7 @@ def minimal_client(url: str, streams: int, seconds: float) -> None:
                     buffer += data
                     *events, buffer = buffer.split(b"\n\n")
                     for event in events:
-                        if event.startswith(b"data: {") and b'"content":"' in event and b'"content":""' not in event:
+                        if event.startswith(b"data: {") and _CONTENT in event and _EMPTY not in event:
                             chunks += 1
                             first = first or time.perf_counter()
             done[0] += 1
@@ -100,7 +103,8 @@ def run_ours(url: str, work: Path, streams: int, seconds: int, core: str | None,
 
 
 def ceiling(work: Path, seconds: int, rounds: int, streams: int) -> None:
-    server, url = servers.start([sys.executable, str(Path(__file__).with_name("bench_load.py")), "--serve-canned"], "1")
+    canned = [sys.executable, str(Path(__file__).with_name("bench_load.py")), "--serve-canned"]
+    server, url = servers.start(canned, "1")
     minimal, ours = [], []
     try:
         for _ in range(rounds):
@@ -112,9 +116,9 @@ def ceiling(work: Path, seconds: int, rounds: int, streams: int) -> None:
         servers.stop(server)
 
     def line(name: str, runs: list[tuple[float, float]]) -> float:
-        rate = statistics.median(r[0] for r in runs)
+        rate, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
         rounds_text = ", ".join(f"{r[0]:,.0f}" for r in runs)
-        print(f"  {name:<34} {rate:8,.0f} streams/s (rounds {rounds_text}; CPU {statistics.median(r[1] for r in runs):.0%})")
+        print(f"  {name:<38} {rate:8,.0f} streams/s (rounds {rounds_text}; CPU {cpu:.0%})")
         return rate
 
     print(
@@ -123,10 +127,10 @@ def ceiling(work: Path, seconds: int, rounds: int, streams: int) -> None:
     )
     floor = line("minimal aiohttp+uvloop client, core 0", minimal)
     mine = line("servecheck chat-stream, core 0", ours)
-    print(f"  ratio servecheck/minimal            {mine / floor:8.2f}   (target >= 0.6)")
+    print(f"  {'ratio servecheck / minimal':<38} {mine / floor:8.2f}   (target >= 0.6)")
     single = line("servecheck, 1 process, unpinned", one)
     double = line("servecheck --processes 2, unpinned", two)
-    print(f"  ratio 2 processes / 1               {double / single:8.2f}   (target >= 1.8)")
+    print(f"  {'ratio 2 processes / 1':<38} {double / single:8.2f}   (target >= 1.8)")
 
 
 def accuracy(work: Path, seconds: int) -> None:
@@ -136,7 +140,10 @@ def accuracy(work: Path, seconds: int) -> None:
         f"output_tokens: {{min: {TOKENS}, max: {TOKENS}}}\n"
     )
     mock, url = servers.start(servers.mock_command(profile), "1")
-    print(f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms on core 1, generator on core 0")
+    print(
+        f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms on core 1,"
+        " generator on core 0"
+    )
     try:
         for streams in (8, 64):
             out = Path(tempfile.mkdtemp(dir=work))
@@ -147,10 +154,11 @@ def accuracy(work: Path, seconds: int) -> None:
             for name, truth in (("ttft_ms", TTFT_MS), ("itl_ms", ITL_MS)):
                 stats = results["metrics"][name]
                 p50, p99 = stats["p50"], stats["p99"]
+                error50, error99 = 100 * (p50 - truth) / truth, 100 * (p99 - truth) / truth
                 print(
-                    f"  {streams:>2} streams {name[:-3].upper():<4} p50 {p50:7.2f} ms ({100 * (p50 - truth) / truth:+.1f}%,"
-                    f" target 2%)  p99 {p99:7.2f} ms ({100 * (p99 - truth) / truth:+.1f}%, target 10%)"
-                    f"  [{results['requests']} streams]"
+                    f"  {streams:>2} streams {name[:-3].upper():<4}"
+                    f" p50 {p50:7.2f} ms ({error50:+.1f}%, target 2%)"
+                    f"  p99 {p99:7.2f} ms ({error99:+.1f}%, target 10%)  [{results['requests']} streams]"
                 )
     finally:
         servers.stop(mock)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.diff.stats import mann_whitney_u, two_proportions
-from harness.report.plots import cdf_curve
+from harness.render.figures import cdf_curve
 from harness.runs.metrics import DISTRIBUTIONS, RATES, TIMED
 
 MIN_SAMPLES = 20

@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.diff.load import STATS
+from harness.render.figures import metric_label, overlaid_cdfs
 from harness.render.html import Section, fragment, plot_div, render_page
-from harness.report.plots import metric_label, overlaid_cdfs
 
 CHECK_LISTS = ("newly_failing", "newly_passing", "newly_skipped", "no_longer_skipped")
 TESTS = {

@@ -5,8 +5,8 @@
 Ceiling, side by side in one run: a canned server that answers every request at once (bench_load.py's
 100-chunk SSE streams, taskset core 1) and, on core 0, in alternating rounds:
 - a minimal asyncio streaming client (aiohttp on uvloop: keep-alive connections, `--streams` streams
-  in flight, each read as it arrives and split into SSE events, its first content chunk timed): what a
-  client that measures next to nothing sustains;
+  in flight, each read as it arrives, split into SSE events, each event's JSON parsed with orjson and
+  the time of each content chunk noted): the least a client that measures TTFT and ITL must do;
 - `servecheck load`'s chat-stream user through plain Locust, with the same streams in flight.
 Each side's streams/s and CPU seconds per second; the ratio ours/ceiling (target >= 0.6 per core).
 Then `--processes 2` against one process, neither pinned (the canned server shares the two cores:
@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -42,31 +44,40 @@ BODY = {
 }
 
 
-_CONTENT, _EMPTY = b'"content":"', b'"content":""'
-
-
 def minimal_client(url: str, streams: int, seconds: float) -> None:
-    """Keep `streams` streams in flight for `seconds`; prints the streams and content chunks completed."""
+    """Keep `streams` streams in flight for `seconds`; prints the streams and content chunks completed.
+    Per event it does what any client that measures TTFT and ITL must: parse the JSON and look at the
+    delta's content, and note when it came (as vLLM bench's request function does)."""
     import aiohttp
+    import orjson
     import uvloop
 
     done = [0, 0]
+    ttft: list[float] = []
+    itl: list[float] = []
 
     async def one_stream(session: aiohttp.ClientSession, deadline: float) -> None:
-        payload = json.dumps(BODY).encode()
+        payload = orjson.dumps(BODY)
         headers = {"Content-Type": "application/json"}
         while time.perf_counter() < deadline:
+            sent = time.perf_counter()
             async with session.post(url + "/v1/chat/completions", data=payload, headers=headers) as resp:
-                buffer, first, chunks = b"", None, 0
+                buffer, times = b"", []
                 async for data in resp.content.iter_any():
                     buffer += data
                     *events, buffer = buffer.split(b"\n\n")
+                    now = time.perf_counter()
                     for event in events:
-                        if event.startswith(b"data: {") and _CONTENT in event and _EMPTY not in event:
-                            chunks += 1
-                            first = first or time.perf_counter()
+                        if not event.startswith(b"data: {"):
+                            continue
+                        choices = orjson.loads(event[6:]).get("choices")
+                        if choices and choices[0].get("delta", {}).get("content"):
+                            times.append(now)
             done[0] += 1
-            done[1] += chunks
+            done[1] += len(times)
+            if times:
+                ttft.append((times[0] - sent) * 1000)
+                itl.extend((b - a) * 1000 for a, b in itertools.pairwise(times))
 
     async def main() -> None:
         connector = aiohttp.TCPConnector(limit=streams)
@@ -75,17 +86,24 @@ def minimal_client(url: str, streams: int, seconds: float) -> None:
             await asyncio.gather(*(one_stream(session, deadline) for _ in range(streams)))
 
     uvloop.run(main())
-    print(json.dumps({"streams": done[0], "chunks": done[1]}))
+    quantiles = {name: _p50_p99(values) for name, values in (("ttft_ms", ttft), ("itl_ms", itl))}
+    print(json.dumps({"streams": done[0], "chunks": done[1], **quantiles}))
 
 
-def run_minimal(url: str, streams: int, seconds: int) -> tuple[float, float]:
-    """(streams/s, CPU seconds per second) of the minimal client pinned to core 0."""
+def _p50_p99(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values) or [math.nan]
+    return {f"p{q}": ordered[min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1)] for q in (50, 99)}
+
+
+def run_minimal(url: str, streams: int, seconds: int) -> tuple[float, float, dict]:
+    """(streams/s, CPU seconds per second, what it printed) of the minimal client pinned to core 0."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = ["taskset", "-c", "0", sys.executable, __file__, "--minimal", url, str(streams), str(seconds)]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return json.loads(out)["streams"] / seconds, cpu / seconds
+    found = json.loads(out)
+    return found["streams"] / seconds, cpu / seconds, found
 
 
 def run_ours(url: str, work: Path, streams: int, seconds: int, core: str | None, processes: int = 1) -> tuple:
@@ -108,7 +126,7 @@ def ceiling(work: Path, seconds: int, rounds: int, streams: int) -> None:
     minimal, ours = [], []
     try:
         for _ in range(rounds):
-            minimal.append(run_minimal(url, streams, seconds))
+            minimal.append(run_minimal(url, streams, seconds)[:2])
             ours.append(run_ours(url, work, streams, seconds, "0"))
         one = [run_ours(url, work, streams, seconds, None) for _ in range(rounds)]
         two = [run_ours(url, work, streams, seconds, None, processes=2) for _ in range(rounds)]
@@ -141,25 +159,31 @@ def accuracy(work: Path, seconds: int) -> None:
     )
     mock, url = servers.start(servers.mock_command(profile), "1")
     print(
-        f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms on core 1,"
-        " generator on core 0"
+        f"accuracy: mock with constant TTFT {TTFT_MS:g} ms and ITL {ITL_MS:g} ms on core 1, each client"
+        " on core 0 in turn (the minimal one shows what the mock itself adds)"
     )
     try:
+        # The mock's first answers load its tokenizer and corpus: warm it, so neither client meets that.
+        run_minimal(url, 8, 2)
         for streams in (8, 64):
             out = Path(tempfile.mkdtemp(dir=work))
             args = ["-f", str(SCENARIOS / "chat_stream.py"), "--host", url + "/v1", "-u", str(streams)]
             args += ["-r", str(streams), "--input-tokens", "64", "--output-tokens", str(TOKENS)]
             run_locust([*args, "--servecheck-out", str(out)], clean_env(), seconds, "0")
-            results = json.loads((out / "load.json").read_text())
+            ours = json.loads((out / "load.json").read_text())
+            minimal = run_minimal(url, streams, seconds)[2]
             for name, truth in (("ttft_ms", TTFT_MS), ("itl_ms", ITL_MS)):
-                stats = results["metrics"][name]
-                p50, p99 = stats["p50"], stats["p99"]
-                error50, error99 = 100 * (p50 - truth) / truth, 100 * (p99 - truth) / truth
-                print(
-                    f"  {streams:>2} streams {name[:-3].upper():<4}"
-                    f" p50 {p50:7.2f} ms ({error50:+.1f}%, target 2%)"
-                    f"  p99 {p99:7.2f} ms ({error99:+.1f}%, target 10%)  [{results['requests']} streams]"
-                )
+                for who, stats, count in (
+                    ("servecheck", ours["metrics"][name], ours["requests"]),
+                    ("minimal", minimal[name], minimal["streams"]),
+                ):
+                    p50, p99 = stats["p50"], stats["p99"]
+                    error50, error99 = 100 * (p50 - truth) / truth, 100 * (p99 - truth) / truth
+                    print(
+                        f"  {streams:>2} streams {name[:-3].upper():<4} {who:<10}"
+                        f" p50 {p50:7.2f} ms ({error50:+5.1f}%, target 2%)"
+                        f"  p99 {p99:7.2f} ms ({error99:+5.1f}%, target 10%)  [{count} streams]"
+                    )
     finally:
         servers.stop(mock)
 

@@ -46,20 +46,25 @@ def _tool_text(calls: Any) -> str:
 
 
 def output_text(choice: dict[str, Any], part: str) -> tuple[str, bool]:
-    """(generated text, carries content?) of one choice; `part` is "delta" (chunks) or "message"."""
+    """(generated text, carries content?) of one choice; `part` is "delta" (chunks) or "message".
+
+    Called for every chunk of every stream (a load generator's hottest line): the common case, a
+    string `content` and nothing else, takes no call beyond the dict lookups."""
     if "text" in choice:  # completions
         text = _text_of(choice.get("text"))
         return text, bool(text)
     message = choice.get(part)
-    if not isinstance(message, dict):
+    if message.__class__ is not dict:
         return "", False
-    text = (
-        _text_of(message.get("content"))
-        + _text_of(message.get("reasoning_content"))
-        + _text_of(message.get("reasoning"))
-    )
+    content = message.get("content")
+    text = content if content.__class__ is str else _text_of(content)
+    for key in ("reasoning_content", "reasoning"):
+        if (more := message.get(key)) is not None:
+            text += _text_of(more)
     calls = message.get("tool_calls")
-    return text + _tool_text(calls), bool(text) or bool(calls)
+    if calls:
+        text += _tool_text(calls)
+    return text, bool(text) or bool(calls)
 
 
 def _choices(obj: Any) -> list[dict[str, Any]]:
@@ -119,7 +124,10 @@ class StreamMeter:
         if isinstance(usage, dict):
             self.usage = usage
         carried = False
-        for choice in _choices(chunk):
+        choices = chunk.get("choices")
+        for choice in choices if choices.__class__ is list else ():
+            if choice.__class__ is not dict:
+                continue
             text, has = output_text(choice, "delta")
             if has:
                 carried = True

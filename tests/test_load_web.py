@@ -35,6 +35,11 @@ def mock_url(tmp_path: Path) -> Iterator[str]:
     mock.wait()
 
 
+def _ttft_count(stats: dict) -> int:
+    rows = [r for r in _tables(stats).get("llm-metrics", []) if r["scenario"] == "Aggregated"]
+    return next((r["count"] for r in rows if r["metric"] == "TTFT (ms)"), 0)
+
+
 def test_web_ui_shows_llm_metrics_while_the_run_goes(mock_url: str, tmp_path: Path) -> None:
     url = mock_url
     port = free_port()
@@ -76,6 +81,11 @@ def test_web_ui_shows_llm_metrics_while_the_run_goes(mock_url: str, tmp_path: Pa
             "--dump-dom", "--virtual-time-budget=5000", ui + "/?tab=llm-metrics", profile=tmp_path / "p"
         )
         assert "TTFT (ms)" in dom.stdout and "completion tokens" in dom.stdout  # the tab, rendered
+        # Reset Stats resets our figures with Locust's own
+        before = _ttft_count(httpx.get(ui + "/stats/requests", timeout=5).json())
+        assert httpx.post(ui + "/stats/reset", timeout=5).text == "ok"
+        after = _ttft_count(httpx.get(ui + "/stats/requests", timeout=5).json())
+        assert after < before and after <= 2, (before, after)  # two users: at most their answers since
     finally:
         printed, _ = run.communicate(timeout=60)
     assert run.returncode == 0, printed

@@ -159,9 +159,10 @@ class LoadMetrics:
     def __init__(self, t0: float, phased: bool = False) -> None:
         self.t0 = t0
         self.phased = phased
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """Forget every measurement (the clock stays): after a drain, or the web UI's Reset Stats."""
         self.scenarios: dict[str, ScenarioMetrics] = {}
         self.errors: Counter[str] = Counter()
         self.error_samples: dict[str, list[str]] = {}
@@ -340,5 +341,5 @@ class LoadMetrics:
     def drain(self) -> dict[str, Any]:
         """This process's measurements since the last drain, as plain data (a worker's report)."""
         data = self.to_dict()
-        self._reset()
+        self.reset()
         return data

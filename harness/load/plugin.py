@@ -226,6 +226,12 @@ class LoadSession:
         data["servecheck"] = self.metrics.drain()
         self._emit(MeasurementsSent())
 
+    def on_reset_stats(self, **_: Any) -> None:
+        """The web UI's Reset Stats: our figures start again with Locust's (workers send what they
+        measure since their last report, so the master's reset is the run's; samples.jsonl keeps
+        every request)."""
+        self.metrics.reset()
+
     def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         if "servecheck" in data:
             self.metrics.merge(LoadMetrics.from_dict(data["servecheck"]))
@@ -440,6 +446,7 @@ def _on_init(environment: Any, **_: Any) -> None:
     events.request.add_listener(session.on_request)
     events.report_to_master.add_listener(session.on_report_to_master)
     events.worker_report.add_listener(session.on_worker_report)
+    events.reset_stats.add_listener(session.on_reset_stats)
     events.test_stop.add_listener(session.on_test_stop)
     events.quit.add_listener(session.on_quit)
     if session.role != "master":  # a rate sweep's levels, as the master (or this process) sets them

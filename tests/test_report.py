@@ -207,6 +207,23 @@ def test_the_time_series_mark_where_each_level_began(load_run: Path) -> None:
     assert users.tickformat == ",d" and users.dtick >= 1  # whole users
 
 
+def test_the_slo_search_plot_shows_each_trial_against_its_threshold() -> None:
+    def trial(value: float, p50: float, passed: bool) -> dict:
+        objective = {"objective": "p50_ttft_ms<=250", "passed": passed, "observed": p50,
+                     "interval": [p50 - 10, p50 + 20], "confidence": "firm"}  # fmt: skip
+        return {"value": value, "passed": passed, "requests": 40, "objectives": [objective]}
+
+    trials = [trial(8, 700.0, False), trial(1, 150.0, True), trial(4, 320.0, False), trial(3, 240.0, True)]
+    search = {"kind": "users", "answer": 3, "first_failure": 4, "trials": trials}
+    fig = plots.slo_search({"slo_search": search})
+    (line,) = fig.data
+    assert list(line.x) == [1, 3, 4, 8] and list(line.y) == [150.0, 240.0, 320.0, 700.0]  # in load order
+    assert list(line.marker.color) == ["#1a7f37", "#1a7f37", "#cf222e", "#cf222e"]
+    assert list(line.error_y.array) == [20.0] * 4 and list(line.error_y.arrayminus) == [10.0] * 4
+    assert [(s.y0, s.x0) for s in fig.layout.shapes] == [(250.0, 0), (0, 3)]  # threshold, answer
+    assert plots.slo_search({}) is None
+
+
 def test_the_knee_marked_is_the_phase_at_load_json_knee_index(tmp_path: Path) -> None:
     # load.json's "knee" is an index into "phases", not a user count: index 2 of 1,2,4,8 users is 4 users
     phases = [

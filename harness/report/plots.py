@@ -12,6 +12,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from harness.load.slo import parse_slos
 from harness.render.figures import LAYOUT, cdf_points, metric_label
 from harness.runs.metrics import PERCENTILES
 
@@ -198,6 +199,49 @@ def sweep(load: dict[str, Any]) -> go.Figure | None:
     return fig.update_layout(**LAYOUT)
 
 
+def slo_search(load: dict[str, Any]) -> go.Figure | None:
+    """Each trial of an SLO search: every objective's observed value against the load tried, with its
+    95% interval where there is one, the threshold dashed and the answer dotted."""
+    search = load.get("slo_search") or {}
+    trials = search.get("trials") or []
+    if not trials:
+        return None
+    unit = "req/s" if search.get("kind") == "rate" else "users"
+    fig = go.Figure()
+    for objective in parse_slos(",".join(o["objective"] for o in trials[0]["objectives"])):
+        name = str(objective)
+        rows = [
+            (trial["value"], o) for trial in trials for o in trial["objectives"] if o["objective"] == name
+        ]
+        rows = [(value, o) for value, o in sorted(rows, key=lambda row: row[0]) if o["observed"] is not None]
+        observed = [o["observed"] for _, o in rows]
+        bounds = [o["interval"] or [o["observed"], o["observed"]] for _, o in rows]
+        fig.add_trace(
+            go.Scatter(
+                x=[value for value, _ in rows],
+                y=observed,
+                mode="lines+markers",
+                name=name,
+                marker={"color": ["#1a7f37" if o["passed"] else "#cf222e" for _, o in rows], "size": 9},
+                error_y={
+                    "type": "data",
+                    "array": [high - y for (_, high), y in zip(bounds, observed, strict=True)],
+                    "arrayminus": [y - low for (low, _), y in zip(bounds, observed, strict=True)],
+                },
+            )
+        )
+        fig.add_hline(y=objective.threshold, line_dash="dash", line_color="#8c959f", line_width=1)
+    if search.get("answer") is not None:
+        fig.add_vline(x=search["answer"], line_dash="dot", line_color="#1a7f37", line_width=1)
+    fig.update_layout(
+        title=f"SLO search by {search.get('kind')}: each trial (green met the SLOs, red did not)",
+        xaxis_title=unit,
+        yaxis={"title": "observed", "rangemode": "tozero"},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig.update_layout(**LAYOUT)
+
+
 def figures(
     load: dict[str, Any], samples: list[dict[str, Any]], live: list[dict[str, Any]]
 ) -> dict[str, go.Figure]:
@@ -212,5 +256,6 @@ def figures(
         "plot-server-metrics": server_metrics(load),
         "plot-errors": errors(load),
         "plot-sweep": sweep(load),
+        "plot-slo-search": slo_search(load),
     }
     return {key: fig for key, fig in found.items() if fig is not None}

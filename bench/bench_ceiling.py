@@ -163,7 +163,7 @@ def accuracy(work: Path, seconds: int) -> None:
         " on core 0 in turn (the minimal one shows what the mock itself adds)"
     )
     try:
-        # The mock's first answers load its tokenizer and corpus: warm it, so neither client meets that.
+        # Warm the mock (its first connections and answers), so neither client meets a cold start.
         run_minimal(url, 8, 2)
         for streams in (8, 64):
             out = Path(tempfile.mkdtemp(dir=work))

@@ -254,3 +254,19 @@ def test_latency_delays_embeddings_but_not_the_models_list() -> None:
     assert time.monotonic() - start < 0.09
     client.post("/v1/embeddings", json={"model": "mock-embed", "input": "x"})
     assert 0.09 <= time.monotonic() - start < 5
+
+
+def test_the_first_streamed_answer_of_a_fresh_mock_is_not_late(mock_proc) -> None:
+    """A fresh `servecheck mock` process: its first stream is as quick as the next ones (Starlette's
+    first stream imported anyio's backend, 25 ms inside a client's first TTFT)."""
+    url = mock_proc("latency: {ttft: {dist: constant, mean_ms: 0}, itl_ms: 0}\n")
+    body = {"model": "mock-chat", "messages": HELLO, "max_tokens": 4, "stream": True}
+    took = []
+    with httpx.Client(base_url=url, timeout=10) as client:
+        client.get("/health")  # the connection is up: what follows is the answer alone
+        for _ in range(6):
+            started = time.perf_counter()
+            client.post("/v1/chat/completions", json=body).raise_for_status()
+            took.append(time.perf_counter() - started)
+    later = sorted(took[1:])[2]
+    assert took[0] < later + 0.012, took

@@ -95,9 +95,15 @@ async def send(stream: Stream, dice: Dice, metrics: ServerMetrics) -> AsyncItera
         metrics.delivered(stream.generated)
         return
     async with metrics.serving():
+        clock = asyncio.get_running_loop().time
+        due = clock()
         for wait, data in events:
             delay = dice.ttft_s() if wait == FIRST_TOKEN else dice.itl_s() if wait == NEXT_TOKEN else 0.0
             if delay > 0:
-                await asyncio.sleep(delay)
+                # On a schedule from the stream's start, not sleep after sleep: each sleep overshoots a
+                # little (the loop's timer resolution, the time to send), and those would add up.
+                due += delay
+                if (left := due - clock()) > 0:
+                    await asyncio.sleep(left)
             yield data
     metrics.delivered(stream.generated)

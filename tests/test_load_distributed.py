@@ -79,9 +79,10 @@ def free_port() -> int:
 
 def test_single_process_timings_match_the_profile(single: dict) -> None:
     ttft, itl = single["metrics"]["ttft_ms"]["p50"], single["metrics"]["itl_ms"]["p50"]
-    # The benchmark prints the real errors (about +2 ms TTFT, +0.3 ms ITL); this asserts generously.
+    # bench/bench_ceiling.py prints the real errors (about +2 ms TTFT; ITL within 2%: the mock keeps
+    # each stream on a schedule, so a late token's next gap is shorter); this asserts generously.
     assert TTFT_MS <= ttft <= TTFT_MS * 1.1 + 3
-    assert ITL_MS <= itl <= ITL_MS * 1.1 + 1
+    assert ITL_MS * 0.9 <= itl <= ITL_MS * 1.1 + 1
     assert single["metrics"]["completion_tokens"]["p50"] == 16
     assert single["metrics"]["tpot_ms"]["p50"] == pytest.approx(ITL_MS, abs=1.5)
 

@@ -85,7 +85,7 @@ def test_web_ui_shows_llm_metrics_while_the_run_goes(mock_url: str, tmp_path: Pa
         before = _ttft_count(httpx.get(ui + "/stats/requests", timeout=5).json())
         assert httpx.post(ui + "/stats/reset", timeout=5).text == "ok"
         after = _ttft_count(httpx.get(ui + "/stats/requests", timeout=5).json())
-        assert after < before and after <= 2, (before, after)  # two users: at most their answers since
+        assert after < before, (before, after)  # without the reset it only grows
     finally:
         printed, _ = run.communicate(timeout=60)
     assert run.returncode == 0, printed

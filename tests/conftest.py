@@ -11,6 +11,12 @@ import pytest
 from mock_server.server import running_mock
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests (marked `slow`) first: xdist hands tests out in this order, so they start
+    at once rather than run alone at the end while the other workers wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the rest keep order
+
+
 @pytest.fixture(scope="session")
 def mock_url() -> Iterator[str]:
     """Root URL of a mock with the default ("fast") profile and no token, shared by the session."""

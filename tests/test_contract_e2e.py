@@ -254,6 +254,7 @@ def test_the_installed_command_reports_errors_without_a_traceback() -> None:
     assert "Traceback" not in done.stderr + done.stdout
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_runs_the_catalogue(tmp_path: Path) -> None:
     token = secrets.token_urlsafe(16)
     (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")

@@ -111,6 +111,7 @@ CONTRACT_RUNS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("run", list(CONTRACT_RUNS))
 def test_contract_stays_bounded_and_names_each_limit(run: str, tmp_path: Path) -> None:
     faults = CONTRACT_RUNS[run]

@@ -240,9 +240,9 @@ def test_open_loop_keeps_its_rate_when_the_server_is_slow(tmp_path: Path) -> Non
     assert "open loop: 30 req/s constant" in done.stdout
 
 
-@pytest.mark.timing
 def test_bursty_arrivals_keep_the_mean_rate(tmp_path: Path) -> None:
-    """Gamma arrivals of burstiness 0.25: the same 30 req/s on average (their spread: test_load_openloop)."""
+    """Gamma arrivals of burstiness 0.25: the same 30 req/s on average (their spread: test_load_openloop).
+    Its bounds are wide enough for a busy machine: it runs in the parallel pass."""
     out = tmp_path / "run"
     done = servecheck_load(out, "--rate", "30", "--users", "3", "--duration", "4s", "--burstiness", "0.25")
     assert done.returncode == 0, done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from asgi_support import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -65,6 +66,7 @@ def test_a_load_run_reads_the_servers_queue_and_slots(tmp_path: Path, mock_proc)
     assert "server metrics (" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_target_without_metrics_is_said_to_have_none(tmp_path: Path, mock_proc) -> None:
     url = mock_proc(CAPPED)
     out = tmp_path / "run"
@@ -118,6 +120,7 @@ def _miscounting_app() -> Starlette:
     return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
 
 
+@pytest.mark.slow
 def test_usage_is_compared_with_our_tokenizer(tmp_path: Path, mock_proc) -> None:
     """The mock counts with o200k as we do: they agree; a server whose usage says 7 tokens for a
     two-token answer differs on every answer."""

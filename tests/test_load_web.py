@@ -40,6 +40,7 @@ def _ttft_count(stats: dict) -> int:
     return next((r["count"] for r in rows if r["metric"] == "TTFT (ms)"), 0)
 
 
+@pytest.mark.slow
 def test_web_ui_shows_llm_metrics_while_the_run_goes(mock_url: str, tmp_path: Path) -> None:
     url = mock_url
     port = free_port()

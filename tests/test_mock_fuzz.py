@@ -16,6 +16,7 @@ import pytest
 SUITE = Path(__file__).with_name("mock_fuzzing.py")
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_no_fault_in_the_mock(request: pytest.FixtureRequest) -> None:
     command = [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", str(SUITE)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=SUITE.parent.parent)

@@ -120,6 +120,7 @@ def test_a_run_where_no_request_succeeds_fails(tmp_path: Path) -> None:
     assert 'id="verdict">FAIL<' in page and "no request succeeded" in page
 
 
+@pytest.mark.slow
 def test_the_error_budget_decides_and_is_recorded(tmp_path: Path) -> None:
     from test_load_run import start_mock
 
@@ -156,6 +157,7 @@ def test_connection_errors_back_off_doubling_bounded_and_reset() -> None:
     assert backoff.after("connection") <= BACKOFF_MIN_S  # an answer reset the wait
 
 
+@pytest.mark.slow
 def test_diff_counts_only_successful_requests_and_warns_on_other_settings(tmp_path: Path) -> None:
     from test_load_run import start_mock
 
@@ -465,6 +467,7 @@ def test_a_baseline_fails_only_on_new_failure_groups(tmp_path: Path) -> None:
     assert code == 2 and "not a contract.json or a `servecheck baseline` file" in output
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_fails_only_on_what_the_level_enforces(tmp_path: Path) -> None:
     (tmp_path / "test_own.py").write_text("def test_own():\n    assert True\n")
     env = {**os.environ, **clean_env()}

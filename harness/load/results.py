@@ -230,7 +230,7 @@ def build_results(
         if plan.shape == RATE_SWEEP:
             results["saturation"] = saturation_summary(rows, sweep or {})
     results["over_saturated"] = (sweep or {}).get("over_saturated")  # what stopped an open loop early
-    results["token_counts"] = token_comparison(metrics.token_check, load_tokenizer(settings.tokenizer).name)
+    results["token_counts"] = token_comparison(metrics.token_check, results["config"]["tokenizer"])
     results["server_metrics"] = server or {"available": False, "reason": "--server-metrics off"}
     verdicts = judge(parse_slos(options.slo), slo_values(overall)) if options.slo else []
     results["slo"] = [v.to_dict() for v in verdicts]

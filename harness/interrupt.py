@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 EXIT_CODES = {"SIGINT": 130, "SIGTERM": 143}
 
@@ -55,13 +56,23 @@ def acknowledge() -> None:
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """While inside, SIGTERM raises `Terminated` (a KeyboardInterrupt) instead of killing us, and
-    SIGINT a KeyboardInterrupt as usual; both are also recorded for `check_stop()`."""
+    SIGINT a KeyboardInterrupt as usual; both are also recorded for `check_stop()`. A stop Python
+    swallows in a callback is not printed either (it would print it with a traceback, then drop it):
+    it is not dropped, `check_stop()` raises it again."""
     previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info: Any) -> None:
+        if not (_PENDING and isinstance(info.exc_value, KeyboardInterrupt)):
+            previous_hook(info)
+
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = previous_hook
         _PENDING.clear()
 
 

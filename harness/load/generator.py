@@ -67,7 +67,8 @@ def summary(metrics: LoadMetrics, series: list[dict[str, Any]], open_loop: bool)
     if (loop["p95"] or 0) > LOOP_LAG_P95_MS:
         warnings.append(
             f"the load generator's event loop woke late (p95 {loop['p95']:.1f} ms, p99 {loop['p99']:.1f} ms):"
-            " streams were read that much late, so TTFT and ITL may be the generator's"
+            " streams were read that much late, and tokens read together share one arrival time, so TTFT"
+            " and ITL may be the generator's"
         )
     if metrics.cpu_busy and metrics.cpu_busy >= max(3, 0.2 * metrics.cpu_samples):
         warnings.append(

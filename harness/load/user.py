@@ -28,6 +28,7 @@ from locust.contrib.fasthttp import FastHttpUser, ResponseContextManager
 from locust.exception import StopUser
 
 from harness.families import PAYLOADS, native_route, path_for
+from harness.load.arrival import ArrivalClock
 from harness.load.backoff import Backoff
 from harness.load.measure import StreamMeter, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
@@ -48,22 +49,26 @@ _HEADER_LIMIT = f"a header line over {mib(MAX_HEADER_BYTES)}"
 _OVER_LIMIT = f"over the {MAX_BODY_BYTES // 2**20} MiB limit"  # a hostile endpoint may send gigabytes
 
 
-def _arrived(raw: Any) -> Iterator[bytes]:
-    """The body's bytes as they arrive, whatever is there at each read: geventhttpclient's readline
-    rescans its whole buffer per read (one 200 MB line: minutes without yielding) and read(n) waits
-    for n bytes, so the buffer is taken as it is (its private parts: the only way)."""
+def _arrived(raw: Any) -> Iterator[tuple[bytes, float]]:
+    """The body's bytes as they arrive, whatever is there at each read, each with the time it reached
+    this machine (harness/load/arrival.py): geventhttpclient's readline rescans its whole buffer per read
+    (one 200 MB line: minutes without yielding) and read(n) waits for n bytes, so the buffer is taken as
+    it is (its private parts: the only way)."""
     buffer = raw._body_buffer
+    when = time.perf_counter()  # what came with the headers was read without a stamp: now
+    clock = ArrivalClock(raw._sock, when) if raw._sock is not None else None
     while True:
         if buffer:
             data = bytes(buffer)
             del buffer[:]
-            yield data
+            yield data, when
             gevent.sleep(0)  # a fast sender never makes recv block: let timers (the deadline) run
             continue
-        if raw.message_complete or raw._sock is None:
+        if raw.message_complete or raw._sock is None or clock is None:
             return
         try:
-            raw.feed(raw._sock.recv(raw.block_size))
+            data, when = clock.recv(raw.block_size)
+            raw.feed(data)
         except BaseException:
             raw.release()
             raise
@@ -235,7 +240,8 @@ class LLMUser(FastHttpUser):
                 context={RECORD_KEY: rec},
             ) as resp:
                 length = self._read(resp, body, rec, timer)
-                rec.latency_ms = (time.perf_counter() - rec.sent) * 1000
+                if not rec.latency_ms:  # a stream's reader set it to its last bytes' arrival
+                    rec.latency_ms = (time.perf_counter() - rec.sent) * 1000
                 # Locust stopped its clock at the headers: report the whole response instead.
                 resp.request_meta["response_time"] = rec.latency_ms
                 resp.request_meta["response_length"] = length
@@ -310,16 +316,17 @@ class LLMUser(FastHttpUser):
 
     def _read_stream(self, raw: Any, body: dict[str, Any], rec: RequestRecord) -> int:
         meter = StreamMeter(rec.sent, keep_chunks=rec.validated)
-        size = 0
-        for data in _arrived(raw):
+        size, when = 0, time.perf_counter()
+        for data, when in _arrived(raw):
             size += len(data)
             if size > MAX_BODY_BYTES:
                 rec.error, rec.detail = "too_large", f"stream {_OVER_LIMIT}"
                 return size
-            meter.feed(data, time.perf_counter())
+            meter.feed(data, when)
             if meter.problem and meter.problem.startswith(LIMIT):
                 break  # an SSE line or event count past its limit: the stream is judged up to there
-        meter.close(time.perf_counter())
+        meter.close(when)
+        rec.latency_ms = (when - rec.sent) * 1000  # to the last bytes' arrival, like every token time
         rec.first_event_ms = meter.ms(meter.first_event)
         rec.ttft_ms = meter.ms(meter.first_content)
         rec.itl_ms = meter.gaps_ms

@@ -1,11 +1,14 @@
 """Real workloads: ShareGPT conversations, multi-turn sessions that carry the server's answers, shared
-system prefixes, and a model's own tokenizer.json, each seeded; checked on what a server received."""
+system prefixes, and a model's own tokenizer (tokenizer.json or tiktoken ranks), each seeded; checked on
+what a server received."""
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import random
+from importlib import resources
 from pathlib import Path
 
 import orjson
@@ -176,17 +179,72 @@ def test_a_models_tokenizer_json_counts_and_cuts_prompts(tokenizer_json: Path) -
     assert load_tokenizer("cl100k_base").count("hello world") == 2
 
 
+@pytest.fixture(scope="module")
+def cl100k_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """OpenAI's cl100k_base.tiktoken, byte for byte: bpe_openai carries the very file, gzipped."""
+    packed = resources.files("bpe_openai.data").joinpath("cl100k_base.tiktoken.gz").read_bytes()
+    path = tmp_path_factory.mktemp("tiktoken") / "cl100k_base.tiktoken"
+    path.write_bytes(gzip.decompress(packed))
+    return path
+
+
+TEXTS = [
+    "hello world",
+    "Rivers begin in the mountains, don't they?",
+    "1234567 + 89",
+    "  \n\tcafé 東京 🙂",
+    "<|endoftext|>",
+]
+
+
+def test_a_tiktoken_file_encodes_as_its_encoding(cl100k_file: Path, tmp_path: Path) -> None:
+    reference = load_tokenizer("cl100k_base")
+    tokenizer = load_tokenizer(str(cl100k_file))
+    assert tokenizer.name == f"{cl100k_file} (tiktoken ranks, cl100k_base split)"
+    assert [tokenizer.encode(t) for t in TEXTS] == [reference.encode(t) for t in TEXTS]
+    assert [tokenizer.decode(reference.encode(t)) for t in TEXTS] == TEXTS  # special text counted as text
+    llama = tmp_path / "tokenizer.model"  # Llama 3 ships its ranks so, split as cl100k_base splits
+    llama.write_bytes(cl100k_file.read_bytes())
+    assert load_tokenizer(str(llama)).name.endswith("(tiktoken ranks, cl100k_base split)")
+    assert [load_tokenizer(str(llama)).count(t) for t in TEXTS] == [reference.count(t) for t in TEXTS]
+    r50k = tmp_path / "r50k_base.tiktoken"  # named after another encoding: split by that one's pattern
+    r50k.write_bytes(cl100k_file.read_bytes())
+    assert load_tokenizer(str(r50k)).name.endswith("(tiktoken ranks, r50k_base split)")
+    # cl100k's pattern cuts digits in threes, r50k's keeps a run of them whole.
+    assert load_tokenizer(str(r50k)).encode("1234567") != reference.encode("1234567")
+
+
 @pytest.mark.parametrize(
-    ("spec", "reason"),
+    ("spec", "content", "reason"),
     [
-        ("p99k_base", "give a tokenizer.json path or one of"),
-        ("/nowhere/tokenizer.json", "not a tokenizer.json (no such file)"),
+        ("p99k_base", None, "give the path of a tokenizer.json or a tiktoken ranks file, or one of"),
+        # bpe_openai names it but would have tiktoken download it: refused, never fetched.
+        ("p50k_base", None, "or one of cl100k_base, o200k_base"),
+        ("/nowhere/tokenizer.json", None, "not a tokenizer.json (no such file)"),
+        ("/nowhere/cl100k_base.tiktoken", None, "cannot read it (No such file or directory)"),
+        ("tokenizer.model", b"\x12\x09\n\x05<unk>\x15\x00\x00", "line 1 is not '<base64 token> <rank>'"),
+        ("ranks.tiktoken", b"IQ== 0\nIg== one\n", "line 2 is not '<base64 token> <rank>'"),
+        ("empty.tiktoken", b"\n", "no ranks in it"),
     ],
 )
-def test_a_bad_tokenizer_is_one_line(spec: str, reason: str) -> None:
+def test_a_bad_tokenizer_is_one_line(tmp_path: Path, spec: str, content: bytes | None, reason: str) -> None:
+    if content is not None:  # a file of its own (a SentencePiece model, a broken ranks file)
+        spec = str(tmp_path / spec)
+        Path(spec).write_bytes(content)
     with pytest.raises(ValueError, match="--tokenizer") as caught:
         load_tokenizer(spec)
-    assert reason in str(caught.value)
+    assert reason in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_load_run_counts_with_a_tiktoken_file(tmp_path: Path, cl100k_file: Path) -> None:
+    out = tmp_path / "run"
+    done = servecheck_load(
+        out, "--scenario", "chat", "--users", "1", "--requests", "3", "--duration", "30s",
+        "--tokenizer", str(cl100k_file), "--server-metrics", "off",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    name = f"{cl100k_file} (tiktoken ranks, cl100k_base split)"
+    assert results(out)["config"]["tokenizer"] == results(out)["token_counts"]["tokenizer"] == name
 
 
 # --- end to end, on what a server received -------------------------------------------------------------

@@ -448,7 +448,7 @@ LOAD_OPTIONS = bind(
         ),
         Option(
             "tokenizer",
-            "What counts tokens: o200k_base (default), cl100k_base, or a model's tokenizer.json.",
+            "What counts tokens: o200k_base (default), cl100k_base, a tokenizer.json or a tiktoken file.",
             locust=True,
         ),
         Option("turns", "Chat: turns per conversation; each user carries its context.", int, locust=True),

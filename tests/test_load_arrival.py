@@ -108,7 +108,7 @@ def test_a_blocked_generator_still_measures_the_servers_gaps(tmp_path: Path) -> 
     hog.write_text(HOG)
     out = tmp_path / "run"
     command = [sys.executable, "-m", "locust", "-f", f"{SCENARIOS_DIR / 'chat_stream.py'},{hog}"]
-    command += ["--headless", "--only-summary", "-u", "5", "-r", "5", "-t", "5s", "--host", url + "/v1"]
+    command += ["--headless", "--only-summary", "-u", "5", "-r", "5", "-t", "3s", "--host", url + "/v1"]
     command += ["--input-tokens", "16", "--output-tokens", "24", "--servecheck-out", str(out)]
     try:
         subprocess.run(command, env=load_env(), capture_output=True, timeout=60, check=True)

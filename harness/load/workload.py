@@ -48,8 +48,10 @@ class Dialogue:
     turns: tuple[Turn, ...]
 
 
+@cache
 def is_sharegpt(path: str) -> bool:
-    """Whether a --prompts file is a JSON array (ShareGPT) rather than JSON lines of request bodies."""
+    """Whether a --prompts file is a JSON array (ShareGPT) rather than JSON lines of request bodies.
+    Asked once per process (each user asks, as it is made)."""
     try:
         with Path(path).open("rb") as file:
             head = file.read(4096).lstrip()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from harness.load.measure import StreamMeter, body_output, request_text, token_counts
+from harness.load.measure import StreamMeter, body_answer, body_output, request_text, token_counts
 from harness.tokens import count_tokens
 
 
@@ -78,6 +78,31 @@ def test_tool_call_and_reasoning_deltas_count_as_content() -> None:
     )
     assert meter.ms(meter.first_content) == pytest.approx(100)
     assert meter.pieces == ["think", "more"]
+
+
+def test_a_conversation_carries_the_answer_without_reasoning_or_tool_calls() -> None:
+    """Every kind of output counts as tokens, but the next turn's history holds what the user was told."""
+    blocks = [{"type": "reasoning", "summary": [{"type": "summary_text", "text": "think"}]}]
+    meter = StreamMeter(10.0, keep_answer=True)
+    for now, delta in enumerate(
+        [
+            {"role": "assistant", "reasoning_content": "Let me see. "},  # vLLM (older)
+            {"reasoning": "Hmm. "},  # vLLM
+            {"content": blocks},  # Databricks
+            {"content": [{"type": "text", "text": "The answer"}]},
+            {"content": " is 4."},
+            {"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": "{}"}}]},
+        ]
+    ):
+        meter.feed(chunk(delta), 10.0 + now)
+    meter.feed(b"data: [DONE]\n\n", 17.0)
+    meter.close(17.0)
+    assert "".join(meter.pieces) == "Let me see. Hmm. thinkThe answer is 4.f{}"
+    assert "".join(meter.answer or []) == "The answer is 4."
+    assert StreamMeter(10.0).answer is None  # not kept unless a conversation needs it
+    message = {"role": "assistant", "content": [*blocks, {"type": "text", "text": "Four."}], "reasoning": "x"}
+    assert body_answer({"choices": [{"index": 0, "message": message}]}) == "Four."
+    assert body_answer({"choices": "nope"}) == body_answer([1]) == ""
 
 
 def test_completions_chunks_carry_text() -> None:

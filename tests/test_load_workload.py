@@ -251,15 +251,16 @@ def test_a_load_run_counts_with_a_tiktoken_file(tmp_path: Path, cl100k_file: Pat
 
 
 def recording_app(seen: list[dict]) -> Starlette:
-    """A chat server that streams "answer N." (N counting its requests) and keeps each request body (not
-    the pre-flight's one-token ping)."""
+    """A chat server that streams some reasoning, then "answer N." (N counting its requests), and keeps
+    each request body (not the pre-flight's one-token ping)."""
 
     async def chat(request: Request) -> Response:
         body = await request.json()
         if body.get("stream"):
             seen.append(body)
         text = f"answer {len(seen)}."
-        chunks = [{"role": "assistant", "content": ""}, {"content": text[:6]}, {"content": text[6:]}]
+        chunks = [{"role": "assistant", "content": ""}, {"reasoning_content": "Thinking it over. "}]
+        chunks += [{"content": text[:6]}, {"content": text[6:]}]  # the reasoning is not the answer
         events = [
             {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
              "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}

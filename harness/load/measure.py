@@ -67,6 +67,22 @@ def output_text(choice: dict[str, Any], part: str) -> tuple[str, bool]:
     return text, bool(text) or bool(calls)
 
 
+def answer_text(message: Any) -> str:
+    """What a chat answer says to the user, the part a conversation's next turn carries: its content,
+    without reasoning (vLLM's multi-turn bench drops it; DeepSeek refuses it back) or tool calls. A list
+    of content blocks (Databricks' reasoning) gives its text blocks."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+    return ""
+
+
 def _choices(obj: Any) -> list[dict[str, Any]]:
     choices = obj.get("choices") if isinstance(obj, dict) else None
     return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
@@ -75,7 +91,7 @@ def _choices(obj: Any) -> list[dict[str, Any]]:
 class StreamMeter:
     """Feed it the stream's bytes with the perf_counter time they arrived; read the results after close()."""
 
-    def __init__(self, t0: float, keep_chunks: bool = False) -> None:
+    def __init__(self, t0: float, keep_chunks: bool = False, keep_answer: bool = False) -> None:
         self.t0 = t0
         self._decoder = SSEDecoder()
         self.first_event: float | None = None  # perf_counter times
@@ -87,6 +103,7 @@ class StreamMeter:
         self.done = False
         self.problem: str | None = None  # why the stream is broken, first reason only
         self.chunks: list[dict[str, Any]] | None = [] if keep_chunks else None
+        self.answer: list[str] | None = [] if keep_answer else None  # the content alone (answer_text)
 
     def feed(self, data: bytes, now: float) -> None:
         for event in self._decoder.feed(data):
@@ -132,6 +149,8 @@ class StreamMeter:
             if has:
                 carried = True
                 self.pieces.append(text)
+                if self.answer is not None:
+                    self.answer.append(answer_text(choice.get("delta")))
         if carried:
             if self.first_content is None:
                 self.first_content = now
@@ -148,6 +167,12 @@ def body_output(body: Any) -> tuple[str, dict[str, Any] | None]:
     text = "".join(output_text(choice, "message")[0] for choice in _choices(body))
     usage = body.get("usage") if isinstance(body, dict) else None
     return text, usage if isinstance(usage, dict) else None
+
+
+def body_answer(body: Any) -> str:
+    """The answer a conversation carries (answer_text) of a non-streamed response body."""
+    choices = _choices(body)
+    return answer_text(choices[0].get("message")) if choices else ""
 
 
 def request_text(body: dict[str, Any]) -> str:

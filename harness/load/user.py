@@ -30,7 +30,7 @@ from locust.exception import StopUser
 from harness.families import PAYLOADS, native_route, path_for
 from harness.load.arrival import ArrivalClock
 from harness.load.backoff import Backoff
-from harness.load.measure import StreamMeter, body_output, token_counts
+from harness.load.measure import StreamMeter, body_answer, body_output, token_counts
 from harness.load.metrics import RECORD_KEY, RequestRecord
 from harness.load.openloop import arrival_gaps, run_arrivals
 from harness.load.plugin import session_of
@@ -310,12 +310,14 @@ class LLMUser(FastHttpUser):
             return len(payload)
         output, usage = body_output(obj)
         self._count(rec, body, usage, output)
+        if self.conversation:
+            rec.answer = body_answer(obj)
         if rec.validated:
             self._validate(rec, obj, None)
         return len(payload)
 
     def _read_stream(self, raw: Any, body: dict[str, Any], rec: RequestRecord) -> int:
-        meter = StreamMeter(rec.sent, keep_chunks=rec.validated)
+        meter = StreamMeter(rec.sent, keep_chunks=rec.validated, keep_answer=self.conversation is not None)
         size, when = 0, time.perf_counter()
         for data, when in _arrived(raw):
             size += len(data)
@@ -335,6 +337,8 @@ class LLMUser(FastHttpUser):
             rec.error, rec.detail = kind, meter.problem
             return size
         self._count(rec, body, meter.usage, "".join(meter.pieces))
+        if meter.answer is not None:
+            rec.answer = "".join(meter.answer)
         if rec.validated:
             self._validate(rec, None, meter.chunks)
         return size
@@ -349,8 +353,6 @@ class LLMUser(FastHttpUser):
         )
         if rec.token_source == "usage" and rec.completion_tokens is not None:
             rec.tokenizer_completion_tokens = self.tokenizer.count(output)
-        if self.conversation:
-            rec.answer = output
 
     def _validate(self, rec: RequestRecord, obj: Any, chunks: list[dict[str, Any]] | None) -> None:
         problem = violation(self.family, obj, chunks)

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import brotli
-import httpx
 import orjson
 
-if TYPE_CHECKING:  # the mock's modules (starlette, uvicorn, the tokenizer) load only when it runs
+if TYPE_CHECKING:  # the mock's modules (starlette, uvicorn, the tokenizer, httpx) load only when it runs
+    import httpx
+
     from mock_server.profile import Profile
 
 STALL_S = 10.0  # silence before the headers
@@ -185,6 +185,8 @@ def gzip_bomb_body() -> bytes:
 def brotli_bomb_body() -> bytes:
     """Brotli of BOMB_BYTES zeros: after a flush every further block of zeros compresses to the same
     bytes, so one is repeated."""
+    import brotli
+
     z = brotli.Compressor(quality=5)
     block = bytes(2**24)
     first = z.process(block) + z.flush()
@@ -445,6 +447,8 @@ class FaultServer:
 
     async def serve(self, sock: socket.socket, stop: asyncio.Event) -> None:
         """Serve on the listening `sock` until `stop` is set."""
+        import httpx
+
         async with httpx.AsyncClient(base_url=self.upstream, timeout=60.0) as client:
             self._client = client
             server = await asyncio.start_server(self._connection, sock=sock, limit=HEAD_LIMIT)
@@ -455,6 +459,8 @@ class FaultServer:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import httpx  # loaded by serve() already
+
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)

@@ -104,3 +104,24 @@ def test_no_module_imports_itself_back() -> None:
 def test_every_package_has_a_layer() -> None:
     packages = {_package(name) for name in _modules()}
     assert packages <= set().union(*LAYERS), packages - set().union(*LAYERS)
+
+
+# What `servecheck --help` (every command's start) loads: the commands' option declarations, not their
+# work. Each of these cost tens of milliseconds, together half a second (commands/__init__.py).
+NOT_AT_START = {
+    "jsonschema", "jsonschema_rs", "httpx", "brotli", "plotly", "jinja2", "yaml", "locust", "gevent",
+    "hypothesis", "schemathesis", "starlette", "uvicorn", "bpe_openai", "tiktoken", "tokenizers",
+    "harness.report", "harness.diff", "harness.schemadiff", "harness.schemas", "harness.contract.engine",
+    "harness.load.runner", "harness.wire.client",
+}  # fmt: skip
+
+
+def test_the_cli_loads_no_commands_work_until_it_runs() -> None:
+    import json
+    import subprocess
+    import sys
+
+    code = "import json, sys, harness.cli; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, check=True).stdout)
+    early = sorted(m for m in loaded if any(m == n or m.startswith(n + ".") for n in NOT_AT_START))
+    assert early == [], early

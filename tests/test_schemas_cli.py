@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
-from harness.commands import schemas_cmd
 from harness.schemas.registry import SchemaRegistry, registry
 
 runner = CliRunner()
@@ -131,7 +130,7 @@ def test_a_broken_schema_folder_is_reported_not_raised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _file(tmp_path, '{"$id": "https://t/a.json", "type": 5}', "a.json")
-    monkeypatch.setattr(schemas_cmd, "registry", lambda: SchemaRegistry(tmp_path))
+    monkeypatch.setattr("harness.schemas.registry.registry", lambda: SchemaRegistry(tmp_path))
     result = runner.invoke(app, ["schemas", "list"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot load the schemas: a.json: not a valid JSON Schema")

@@ -10,7 +10,6 @@ import orjson
 import typer
 
 from harness.commands.output_file import write_output
-from harness.contract.baseline import read_baseline
 from harness.targets import ConfigError
 
 
@@ -24,6 +23,8 @@ def baseline(
 ) -> None:
     """Write the failure groups of a contract run as known failures: with `contract --baseline FILE`
     only failure groups not in it fail the run."""
+    from harness.contract.baseline import read_baseline
+
     try:
         document = read_baseline(run, "RUN")
     except ConfigError as exc:

@@ -12,8 +12,6 @@ from harness.contract.config import OPTIONS, ContractConfig
 from harness.interrupt import EXIT_CODES, signal_name, sigterm_as_interrupt
 from harness.options import typer_command
 from harness.runs import layout
-from harness.runs.rundir import check_writable, default_run_dir
-from harness.runs.store import flags_of, write_run_json
 from harness.targets import ConfigError
 
 
@@ -51,6 +49,8 @@ def _run(config: ContractConfig, console: Console) -> int:
     from harness.contract.target import connect
     from harness.report.console import ContractConsole
     from harness.report.run_files import run_folder_handlers
+    from harness.runs.rundir import check_writable, default_run_dir
+    from harness.runs.store import flags_of, write_run_json
 
     if config.out:
         check_writable(config.out, "--out", folder=True)

@@ -10,11 +10,6 @@ import orjson
 import typer
 from rich.console import Console
 
-from harness.diff.compare import compare
-from harness.diff.failon import FailOnError, parse_fail_on
-from harness.diff.render import html, markdown, print_console
-from harness.runs.read import RunDirError
-
 
 def diff(
     base_run: Annotated[Path, typer.Argument(help="The baseline run folder.")],
@@ -34,6 +29,11 @@ def diff(
     ] = None,
 ) -> None:
     """Compare two contract and/or load runs; exit 1 when a --fail-on condition holds."""
+    from harness.diff.compare import compare
+    from harness.diff.failon import FailOnError, parse_fail_on
+    from harness.diff.render import html, markdown, print_console
+    from harness.runs.read import RunDirError
+
     try:
         conditions = parse_fail_on(fail_on) if fail_on.strip() else []
         doc = compare(base_run, new_run, conditions)

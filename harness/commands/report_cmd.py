@@ -9,10 +9,7 @@ from typing import Annotated
 import typer
 
 from harness.commands.output_file import write_output
-from harness.report.html_report import render_html
-from harness.report.markdown import render_markdown
 from harness.runs import layout
-from harness.runs.read import RunDirError, read_run
 
 FORMATS = layout.REPORTS
 
@@ -26,6 +23,10 @@ def report(
     ] = None,
 ) -> None:
     """Render a run folder as an HTML report (plots, failures, SLOs) or a Markdown summary."""
+    from harness.report.html_report import render_html
+    from harness.report.markdown import render_markdown
+    from harness.runs.read import RunDirError, read_run
+
     if format not in FORMATS:
         print(f"servecheck report: error: --format must be html or md, not {format!r}", file=sys.stderr)
         raise typer.Exit(2)

@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from harness.paths import RUNS_DIR
-from harness.runs.store import list_runs
 
 app = typer.Typer(help="The run store: past contract and load runs.", no_args_is_help=True)
 
@@ -23,6 +21,10 @@ def list_command(
     base: Annotated[Path, typer.Option(help="Folder holding the run folders.")] = RUNS_DIR,
 ) -> None:
     """List runs newest first: time, kind, target, verdict, partial."""
+    from rich.table import Table
+
+    from harness.runs.store import list_runs
+
     if base.exists() and not base.is_dir():
         print(f"servecheck runs list: error: {base} is not a folder", file=sys.stderr)
         raise typer.Exit(2)

@@ -5,8 +5,10 @@ Exit codes: 0 done (or valid), 1 the payload breaks the schema (diff: a breaking
 schema folder; diff: something that could not be compared, when nothing else failed).
 """
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import orjson
 import typer
@@ -14,12 +16,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from harness.schemadiff import render
-from harness.schemadiff.classify import DIRECTIONS, Direction
-from harness.schemadiff.load import SchemaSetError, load_set
-from harness.schemadiff.operations import diff_documents, is_document, load_document
-from harness.schemadiff.sets import FAIL_ON, SchemaDiff, diff_sets
-from harness.schemas.registry import SchemaLoadError, SchemaRegistry, registry
+if TYPE_CHECKING:
+    from harness.schemadiff.classify import Direction
+    from harness.schemadiff.sets import SchemaDiff
+    from harness.schemas.registry import SchemaRegistry
 
 app = typer.Typer(help="Inspect the JSON Schemas and validate payloads against them.", no_args_is_help=True)
 
@@ -34,6 +34,8 @@ def _fail(message: str) -> NoReturn:
 
 
 def _registry() -> SchemaRegistry:
+    from harness.schemas.registry import SchemaLoadError, registry
+
     try:
         return registry()
     except SchemaLoadError as exc:
@@ -41,6 +43,8 @@ def _registry() -> SchemaRegistry:
 
 
 def _schema(name: str, resolved: bool = False) -> dict[str, Any]:
+    from harness.schemas.registry import SchemaLoadError
+
     schemas = _registry()
     if name not in schemas.names():
         _fail(f"unknown schema {name!r}; known: {', '.join(schemas.names())}")
@@ -112,6 +116,10 @@ def _choice(value: str | None, choices: tuple[str, ...], flag: str) -> str | Non
 
 
 def _compare(old: str, new: str, repo: Path, given: Direction | None) -> SchemaDiff:
+    from harness.schemadiff.load import load_set
+    from harness.schemadiff.operations import diff_documents, is_document, load_document
+    from harness.schemadiff.sets import diff_sets
+
     documents = is_document(old), is_document(new)
     if documents[0] != documents[1]:
         _fail(f"cannot compare an OpenAPI document with a schema set: {old} vs {new}")
@@ -151,6 +159,11 @@ def diff(
 ) -> None:
     """Compare two schema sets or OpenAPI documents; classify each change as breaking for clients,
     servers or none (exit 1), and list whatever could not be compared (exit 2 if nothing else failed)."""
+    from harness.schemadiff import render
+    from harness.schemadiff.classify import DIRECTIONS
+    from harness.schemadiff.load import SchemaSetError
+    from harness.schemadiff.sets import FAIL_ON
+
     given = _choice(direction, DIRECTIONS, "--direction")
     _choice(fail_on, FAIL_ON, "--fail-on")
     try:

@@ -184,7 +184,9 @@ def test_sigterm_ends_a_run_stuck_in_slow_reads_within_seconds(tmp_path: Path) -
         output, _ = proc.communicate(timeout=60)
         took = time.monotonic() - signalled
     assert proc.returncode == 143, output
-    assert took < 5, took
+    # Under 5 s on a quiet machine; the bound is for a loaded one (6.4 s seen in a fresh-clone run): what
+    # matters is that the 300 s reads do not hold the run (9 minutes before the fix).
+    assert took < 20, took
     data = json.loads((out / "contract.json").read_text())
     assert data["partial"] and data["signal"] == "SIGTERM" and data["verdict"] in ("partial", "failed")
     assert data["families"]["chat"]["status"] != "passed"

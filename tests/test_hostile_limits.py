@@ -27,8 +27,10 @@ pytestmark = pytest.mark.timeout(120)
 CANARY = "sk-canary-7f3c9e1a2b4d6f8091a3c5e7d9"
 RSS_LIMIT_MB = 400
 TIMEOUT_S = 2.0  # --timeout of every run
-# The harness's own work on top of the endpoint's time: start-up, imports, judging, writing reports.
-OVERHEAD_S = 25.0
+# The harness's own work on top of the endpoint's time: start-up, imports, judging, writing reports
+# (a million events take 15-20 s to judge; 37 s in all was seen on a loaded machine). Unbounded, these
+# runs took minutes to hours.
+OVERHEAD_S = 60.0
 CLI = [sys.executable, "-c", "from harness.cli import app; app()"]
 # fault -> (family, the check that must fail, a fragment of its message)
 CONTRACT = {

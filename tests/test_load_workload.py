@@ -238,10 +238,11 @@ def test_a_bad_tokenizer_is_one_line(tmp_path: Path, spec: str, content: bytes |
 
 def test_a_load_run_counts_with_a_tiktoken_file(tmp_path: Path, cl100k_file: Path) -> None:
     out = tmp_path / "run"
-    done = servecheck_load(
-        out, "--scenario", "chat", "--users", "1", "--requests", "3", "--duration", "30s",
-        "--tokenizer", str(cl100k_file), "--server-metrics", "off",
-    )  # fmt: skip
+    with serving(recording_app([])) as url:
+        done = servecheck_load(
+            out, "--base-url", url + "/v1", "--model", "m", "--scenario", "chat-stream", "--users", "1",
+            "--requests", "2", "--tokenizer", str(cl100k_file), "--server-metrics", "off",
+        )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     name = f"{cl100k_file} (tiktoken ranks, cl100k_base split)"
     assert results(out)["config"]["tokenizer"] == results(out)["token_counts"]["tokenizer"] == name

@@ -55,7 +55,7 @@ def test_each_sign_of_a_saturated_generator_is_its_own_warning() -> None:
     assert len(closed["warnings"]) == 2 and closed["send_lag_growth_ms"] is None
 
 
-@pytest.mark.timing
+# Not `timing`: a busier machine only makes the generator more the limit, so it shares the cores.
 def test_an_overloaded_open_loop_says_the_generator_was_the_limit(tmp_path: Path) -> None:
     out = tmp_path / "run"
     done = servecheck_load(out, "--scenario", "chat", "--users", "4", "--rate", "3000", "--duration", "3s")

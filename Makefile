@@ -38,14 +38,17 @@ chromium:
 # langsmith's pytest plugin, which langchain-openai brings, costs every pytest process a second and
 # a half and serves no test here.
 test: export PYTEST_ADDOPTS = -p no:langsmith_plugin
-# Two passes: the suite on three xdist workers (on two cores: much of it waits on servers and
+# Three passes: the suite on three xdist workers (on two cores: much of it waits on servers and
 # subprocesses; a third worker took the parallel part from 554 s to 481 s; a fourth measured 414 s
-# against 447 s on a quiet checkout but 467 s in a fresh-clone CI run, so three it stays), then the
-# tests that time things (marked `timing`) alone, so no other test shares their cores. Work stealing
-# evens out the end of the first pass (473 s against 510 s with xdist's default, same busy machine).
+# against 447 s on a quiet checkout, then 467 s and 547 s in fresh clones, so three it stays; work
+# stealing evens out the pass's end: 473 s against 510 s with xdist's default, same busy machine);
+# then the tests that time things (marked `timing`) two at a time, each on a core (one at a time took
+# 153 s, two at a time 65-90 s; in eight such runs only the tests now marked `alone` missed: the
+# busy-looping arrival test twice, the /health ratio once); then those, one at a time.
 test: install chromium lint
 	$(BIN)/python -m pytest -q -n 3 --dist worksteal -m "not timing"
-	$(BIN)/python -m pytest -q -m timing
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal -m "timing and not alone"
+	$(BIN)/python -m pytest -q -m alone
 
 bench: install
 	$(BIN)/python bench/bench_mock.py

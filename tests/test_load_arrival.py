@@ -102,6 +102,7 @@ PROFILE = (
 
 @linux_only
 @pytest.mark.timing
+@pytest.mark.alone  # its busy-looping user wants a core; beside another timing test it missed (1 in 3)
 def test_a_blocked_generator_still_measures_the_servers_gaps(tmp_path: Path) -> None:
     mock, url = start_mock(tmp_path, PROFILE)
     hog = tmp_path / "hog.py"

@@ -77,6 +77,26 @@ def test_without_kernel_stamps_the_time_is_that_of_the_read() -> None:
     assert not clock.stamped and data == b"token" and before <= when <= time.perf_counter()
 
 
+def test_a_tls_socket_is_read_without_stamps() -> None:
+    """ssl's and gevent's TLS sockets refuse recvmsg (they read records, not bytes): such a stream is read
+    as before, timed at the read, instead of failing (every https target would have)."""
+
+    class TLSSocket:
+        def setsockopt(self, *_: object) -> None:
+            pass
+
+        def recvmsg(self, *_: object) -> tuple:
+            raise NotImplementedError("recvmsg not allowed on instances of SSLSocket")
+
+        def recv(self, size: int) -> bytes:
+            return b"token"
+
+    before = time.perf_counter()
+    clock = ArrivalClock(TLSSocket(), before)
+    data, when = clock.recv(10)
+    assert data == b"token" and before <= when <= time.perf_counter() and not clock.stamped
+
+
 HOG = """
 import time
 from locust import User, constant, task

@@ -49,9 +49,13 @@ class ArrivalClock:
 
     def recv(self, size: int) -> tuple[bytes, float]:
         """(bytes, when they arrived): the kernel's stamp of the last packet read, else the time now."""
+        if self.stamped:
+            try:
+                data, ancillary, _flags, _address = self.sock.recvmsg(size, _ANCILLARY)
+            except NotImplementedError:  # a TLS socket reads records, not bytes: no recvmsg (nothing read)
+                self.stamped = False
         if not self.stamped:
             return self.sock.recv(size), time.perf_counter()
-        data, ancillary, _flags, _address = self.sock.recvmsg(size, _ANCILLARY)
         now = when = time.perf_counter()
         for level, kind, payload in ancillary:
             if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) == _TIMESPEC.size:

@@ -115,26 +115,41 @@ KUBERNETES = ROOT / "examples" / "kubernetes.yaml"
 
 
 def test_the_kubernetes_example_runs_a_valid_master_and_workers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """examples/kubernetes.yaml: each Job's `servecheck load` arguments go through the real parser and
-    the load configuration's own validation (what the pod does before it sends anything)."""
+    """examples/kubernetes.yaml: a master Deployment behind its Service and a worker Deployment, both
+    serving (a Deployment restarts what ends); each container's `servecheck load` arguments go through
+    the real parser and the load configuration's own validation (what the pod does before it sends
+    anything). tests/test_load_serve.py runs the same roles on one machine."""
     from harness.load.options import LOAD_OPTIONS, LoadConfig
     from harness.options import config_values
 
     monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-example")
-    jobs = {
-        d["metadata"]["name"]: d for d in yaml.safe_load_all(KUBERNETES.read_text()) if d["kind"] == "Job"
-    }
-    assert set(jobs) == {"servecheck-master", "servecheck-worker"}
+    documents = list(yaml.safe_load_all(KUBERNETES.read_text()))
+    deployments = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Deployment"}
+    assert set(deployments) == {"servecheck-master", "servecheck-worker"}
     configs = {}
-    for name, job in jobs.items():
-        (container,) = job["spec"]["template"]["spec"]["containers"]
+    for name, deployment in deployments.items():
+        spec = deployment["spec"]
+        assert spec["selector"]["matchLabels"].items() <= spec["template"]["metadata"]["labels"].items()
+        (container,) = spec["template"]["spec"]["containers"]
         assert "exec servecheck load" in " ".join(container["command"])
         command, args = _resolve(["load", *container["args"]])
         params = command.make_context("load", list(args)).params
         configs[name] = config = LoadConfig(**config_values(LOAD_OPTIONS, params))
         config.validate()
+        assert config.serve, f"{name}: a Deployment's process must stay up between tests (--serve)"
         assert "DATABRICKS_TOKEN" in {e["name"] for e in container["env"]}
     master, worker = configs["servecheck-master"], configs["servecheck-worker"]
     assert master.role == "master" and worker.role == "worker"
     assert worker.master_port == master.master_port and worker.scenario == master.scenario
-    assert jobs["servecheck-worker"]["spec"]["parallelism"] == master.expect_workers
+    assert deployments["servecheck-master"]["spec"]["replicas"] == 1
+    assert deployments["servecheck-worker"]["spec"]["replicas"] == master.expect_workers
+    (service,) = [d for d in documents if d["kind"] == "Service"]
+    assert service["metadata"]["name"] == worker.master_host
+    assert (
+        service["spec"]["selector"].items()
+        <= deployments["servecheck-master"]["spec"]["template"]["metadata"]["labels"].items()
+    )
+    assert [p["port"] for p in service["spec"]["ports"]] == [master.master_port]
+    volumes = deployments["servecheck-master"]["spec"]["template"]["spec"]["volumes"]
+    claims = {d["metadata"]["name"] for d in documents if d["kind"] == "PersistentVolumeClaim"}
+    assert {v["persistentVolumeClaim"]["claimName"] for v in volumes} <= claims

@@ -17,10 +17,10 @@ from rich.markup import escape
 from harness.interrupt import EXIT_CODES
 from harness.load.console import live_progress, print_results
 from harness.load.options import LoadConfig
-from harness.load.runner import WEB_HOST, LoadFailed, run_load, run_worker
+from harness.load.runner import WEB_HOST, LoadFailed, run_load, run_worker, serve_load
 from harness.load.slo_search import Search, Trial, firmness, search
 from harness.runs import layout
-from harness.runs.files import write_json
+from harness.runs.files import read_json, write_json
 from harness.runs.read import read_samples
 from harness.runs.rundir import check_writable, default_run_dir
 from harness.runs.store import flags_of, write_run_json
@@ -60,22 +60,15 @@ def run(config: LoadConfig, console: Console) -> int:
         return _slo_search(config, console)
     url = config.live_base_url()
     run_dir = _run_dir(config, url)
+    if config.serve:
+        return _serve(config, run_dir, url, console)
     mode = f"open loop {config.rate:g} req/s ({config.arrivals})" if config.rate else f"{config.users} users"
     where = safe_url(url) if url else "the embedded mock"
     console.print(
         f"servecheck load: {where} ({config.api}), scenario {config.scenario}, {mode},"
         f" shape {config.shape}, {config.duration_s} s"
     )
-    if config.master:
-        console.print(
-            f"Locust master on {config.master_bind_host}:{config.master_port}: waiting for"
-            f" {config.expect_workers} worker(s) (servecheck load --worker --master-host THIS_HOST)"
-        )
-    if config.web:
-        console.print(f"Locust's web UI, with LLM tabs: http://{WEB_HOST}:{config.web_port}/")
-    if url and not os.environ.get(config.token_var):
-        console.print(f"[yellow]warning: ${config.token_var} is empty: requests go without a token[/]")
-
+    _say_roles(config, url, console)
     with live_progress(console, config.duration_s) as show:
         results = run_load(config, run_dir, show, _discovered(console))
     print_results(console, results)
@@ -83,9 +76,48 @@ def run(config: LoadConfig, console: Console) -> int:
     console.print(f"results: {run_dir / layout.LOAD} (CSV: {csv} beside it)")
     if results["signal"]:
         return EXIT_CODES[results["signal"]]
+    return _verdict(results, console)
+
+
+def _say_roles(config: LoadConfig, url: str | None, console: Console) -> None:
+    if config.master:
+        console.print(
+            f"Locust master on {config.master_bind_host}:{config.master_port}: waiting for"
+            f" {config.expect_workers} worker(s) (servecheck load --worker --master-host THIS_HOST)"
+        )
+    if config.shows_web:
+        console.print(f"Locust's web UI, with LLM tabs: http://{WEB_HOST}:{config.web_port}/")
+    if url and not os.environ.get(config.token_var):
+        console.print(f"[yellow]warning: ${config.token_var} is empty: requests go without a token[/]")
+
+
+def _verdict(results: dict[str, Any], console: Console) -> int:
+    """Print why a run failed; its exit code (0 passed, 1 failed)."""
     for reason in results["verdict_reasons"]:
         console.print(f"[bold red]FAILED[/]: {escape(reason)}")
     return 0 if results["verdict"] == "passed" else 1
+
+
+def _serve(config: LoadConfig, run_dir: Path, url: str | None, console: Console) -> int:
+    """--serve: the web UI starts each test; each is summed up here as its folder is written. Ends
+    on a signal, with its exit code (the tests' verdicts are in their load.json)."""
+    tests = run_dir / layout.TESTS
+    console.print(
+        f"servecheck load --serve: {safe_url(url) if url else 'the embedded mock'} ({config.api}),"
+        f" scenario {config.scenario}; start tests from the web UI (each at most its run time, default"
+        f" {config.duration_s} s); each is a run folder in {tests}. Ctrl-C ends."
+    )
+    _say_roles(config, url, console)
+
+    def finished(folder: Path) -> None:
+        results = read_json(folder / layout.LOAD) or {}
+        print_results(console, results)
+        mark = "[green]passed[/]" if results["verdict"] == "passed" else "[bold red]failed[/]"
+        console.print(f"test {folder.name}: {mark} ({results['stop_reason']}): {folder / layout.LOAD}")
+        _verdict(results, console)
+
+    stop_signal = serve_load(config, run_dir, finished, _discovered(console))
+    return EXIT_CODES[stop_signal]
 
 
 def _discovered(console: Console) -> Callable[[Preflight], None]:

@@ -58,6 +58,9 @@ def add_arguments(parser: Any) -> None:
     parser.add_argument(  # set by the master from Locust's --run-time: workers get only custom options
         "--servecheck-run-time", type=int, default=0, include_in_web_ui=False, help=argparse.SUPPRESS
     )
+    parser.add_argument(  # set by the master at each web UI test: the test's folder (RUN_DIR/tests/NNN)
+        "--servecheck-test", default="", include_in_web_ui=False, help=argparse.SUPPRESS
+    )
     parser.add_argument(
         "--servecheck-out",
         default="",
@@ -242,6 +245,8 @@ class LoadConfig:
     processes: int = 1
     web: bool = False  # Locust's web UI (our tabs too) on 127.0.0.1:--web-port while the run goes
     web_port: int = 8089
+    # the web UI stays up and starts the tests: each is a run in RUN_DIR/tests/NNN; a worker stays for all
+    serve: bool = False
     master: bool = False  # Locust's master for workers on other hosts (`--worker`), which send the load
     expect_workers: int = 1
     master_bind_host: str = "*"
@@ -336,10 +341,17 @@ class LoadConfig:
             raise ConfigError("--processes starts local workers: not with --master or --worker")
         if self.worker and self.web:
             raise ConfigError("--web: the master shows the web UI, a worker has none")
+        if self.serve and self.slo_search:
+            raise ConfigError("--serve: the web UI starts each test; --slo-search runs its own trials")
         if self.master and not 1 <= self.expect_workers <= 1000:
             raise ConfigError("--expect-workers must be between 1 and 1000")
         if self.master and not self.live_base_url():
             raise ConfigError("--master: workers elsewhere cannot reach the embedded mock; give --base-url")
+
+    @property
+    def shows_web(self) -> bool:
+        """Locust's web UI runs (--web, or --serve on a master or local run)."""
+        return self.web or (self.serve and not self.worker)
 
     @property
     def role(self) -> str:
@@ -428,6 +440,12 @@ LOAD_OPTIONS = bind(
         Option("processes", "Load-generating processes (Locust master + workers).", int),
         Option("web", "Locust's web UI, with LLM tabs, on 127.0.0.1:--web-port while the run goes.", bool),
         Option("web_port", "Port of the web UI (--web).", int),
+        Option(
+            "serve",
+            "Keep the web UI up and start tests from it, each a run in RUN_DIR/tests/NNN (bounded by"
+            " --duration); a --worker stays for every test. Ends on Ctrl-C or SIGTERM.",
+            bool,
+        ),
         Option("master", "Be Locust's master for `--worker`s on other hosts (they send the load).", bool),
         Option("expect_workers", "--master: start once this many workers have connected.", int),
         Option("master_bind_host", "--master: the interface to listen on (* for all).", str),

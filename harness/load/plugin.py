@@ -9,14 +9,20 @@ events. Each process gets one LoadSession:
   (harness/load/samples.py), flushed once a second (a worker: with each report);
 - the master (or the single local process) watches the run once a second: it appends a progress line
   to live.jsonl (flushed, so it survives even a SIGKILL) and stops a run whose target stopped
-  answering (or, single process, whose --max-requests are all answered); it writes load.json when
-  Locust quits (the quit event comes after the workers' final reports), also after a Ctrl-C.
+  answering (or, single process, whose --max-requests are all answered);
+- when a test stops, each worker sends what it measured last (FINAL_MESSAGE) before it tells the
+  master it stopped, so the master writes load.json with every request in it (it waits for a final
+  report from every worker that sent load, at most FINAL_WAIT_S; a quit writes what arrived).
+Started from Locust's web UI (no --headless, no --autostart: `servecheck load --serve`, or plain
+`locust -f`), a process runs any number of tests: each is a run folder of its own, RUN_DIR/tests/NNN,
+named by the master and sent to the workers with its options, so their reports and samples go with it.
 The session writes nothing itself: it emits events (harness/load/events.py), and the run folder's
 files are their handler (harness/load/files.py), as the contract engine's outputs are its handlers.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
 import math
 import os
@@ -24,13 +30,15 @@ import random
 import time
 import weakref
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import gevent
 import locust
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
+from locust.util.timespan import parse_timespan
 
 from harness.load.events import (
     LoadEvent,
@@ -76,6 +84,12 @@ log = logging.getLogger("servecheck.load")
 UNREACHABLE_AFTER = {"local": 3, "master": 8}
 REPORTED_AFTER_S = 4  # a master's seconds are whole once every worker has reported them (every 3 s)
 SWEEP_MESSAGE = "servecheck_sweep_levels"
+FINAL_MESSAGE = "servecheck_final"  # a worker's last measurements of a test, sent as it stops
+# How long a master waits for its workers' final reports once a test stopped. A stop from the master
+# (web UI, run time, our watch) has them in already: each precedes the worker's "stopped".
+FINAL_WAIT_S = 5.0
+STOPPED_FROM_UI = "stopped_from_web_ui"  # a test stopped (from the web UI) before its run time
+LOCUST_OWN_FIELDS = {"spawn_rate", "host", "user_classes", "profile", "shape_class"}  # Locust judges them
 _COMPLETE_SLACK_S = 1.5  # a run that stops this close to its --run-time has completed
 
 
@@ -90,6 +104,12 @@ class LoadSession:
         self.started_wall = 0.0
         self.stopped: float | None = None
         self.stop_reason: str | None = None  # set when the plugin itself ends the run
+        self.test = ""  # the test's folder under RUN_DIR/tests/ (web UI tests), else ""
+        self._tests = 0  # web UI tests started (master or local)
+        self._written = True  # load.json of the last test is written (or there was no test)
+        self._finisher: gevent.Greenlet | None = None
+        self._reporters: set[str] = set()  # workers whose reports came during this test
+        self._finals: set[str] = set()  # workers whose final report of this test came
         self.users_by_second: dict[int, int] = {}
         # --shape rate-sweep: the levels (total rates) the master set, what its probe measured, and the
         # over-saturation that ended it; user_levels: each user's share, on every sending process
@@ -118,9 +138,26 @@ class LoadSession:
         return "master" if isinstance(runner, MasterRunner) else "local"
 
     @property
-    def out_dir(self) -> Path | None:
+    def interactive(self) -> bool:
+        """Tests are started from the web UI (master or local process), any number of them."""
+        options = self.environment.parsed_options
+        return (
+            self.role != "worker"
+            and self.environment.web_ui is not None
+            and not (options.headless or options.autostart)
+        )
+
+    @property
+    def base_dir(self) -> Path | None:
+        """--servecheck-out: the run folder, or the folder of the web UI's tests."""
         out = self.own_out or getattr(self.environment.parsed_options, "servecheck_out", "")
         return Path(out) if out else None
+
+    @property
+    def out_dir(self) -> Path | None:
+        """Where this test's files go."""
+        base = self.base_dir
+        return base / layout.TESTS / self.test if base and self.test else base
 
     def _listen(self) -> None:
         """The run folder's files hear the events, when there is a run folder. Decided when the options
@@ -171,6 +208,39 @@ class LoadSession:
         """Judge the options before anything runs (master or local process): a bad one ends the
         process with exit code 2 and its reason in config_error.txt."""
         options = self.environment.parsed_options
+        refused = self._refusal(options)
+        if refused:
+            log.error("servecheck: %s", refused)
+            self._listen()
+            self._emit(OptionsRefused(refused))
+            raise SystemExit(2)
+        options.servecheck_run_time = settings_from(options).run_time_s  # the workers' --cooldown reads it
+
+    def judge_form(self, form: Mapping[str, str]) -> str | None:
+        """Why the web UI's start form (/swarm) would make bad options, before Locust applies it (None:
+        they are good): each field read as Locust reads it, onto a copy of the options."""
+        options = argparse.Namespace(**vars(self.environment.parsed_options))
+        current = vars(options)
+        for key, value in form.items():
+            try:
+                if key == "user_count":
+                    options.num_users = int(value)
+                elif key == "run_time":
+                    options.run_time = parse_timespan(value) if value else options.run_time
+                elif key in LOCUST_OWN_FIELDS or key not in current:
+                    continue
+                elif isinstance(current[key], bool):
+                    current[key] = value == "true"
+                elif current[key] is not None and not isinstance(current[key], list):
+                    current[key] = type(current[key])(value)
+                else:
+                    current[key] = value
+            except ValueError:
+                return f"{key}: {value!r} is not a valid value"
+        return self._refusal(options)
+
+    def _refusal(self, options: Any) -> str | None:
+        """Why `options` cannot run (one line), or None."""
         try:
             settings = settings_from(options)
             _check_workload(settings, self.environment.user_classes)
@@ -178,15 +248,39 @@ class LoadSession:
                 plan_from_options(options)
             parse_slos(options.slo)
             check_token(os.environ.get(settings.token_env), settings.token_env)
-            options.servecheck_run_time = settings.run_time_s  # what the workers read for --cooldown
         except (ValueError, ConfigError) as exc:
-            log.error("servecheck: %s", exc)
-            self._listen()
-            self._emit(OptionsRefused(str(exc)))
-            raise SystemExit(2) from None
+            return str(exc)
+        return None
+
+    def _next_test(self) -> None:
+        """A master or local process at test start: name the test's folder (web UI tests) for this
+        process and, with the options, for the workers."""
+        options = self.environment.parsed_options
+        if self._finisher is not None:  # the previous test's workers' final reports are still due
+            self._finisher.kill(block=False)
+        self._finish()
+        self.test = ""
+        base = self.base_dir
+        if self.interactive:
+            # after the tests already there: a restarted master (same volume) overwrites none
+            done = (
+                [int(p.name) for p in (base / layout.TESTS).glob("*") if layout.is_test_folder(p.name)]
+                if base
+                else []
+            )
+            self._tests = max([self._tests, *done]) + 1
+            self.test = layout.test_folder(self._tests)
+            options.servecheck_run_time = int(options.run_time or 0)  # the form's
+            if self.role == "master":  # the workers there are now: they split --requests by it
+                options.expect_workers = self.environment.runner.worker_count
+        options.servecheck_test = self.test
 
     def on_test_start(self, environment: Any, **_: Any) -> None:
         options = environment.parsed_options  # on a worker: with the master's options merged in
+        if self.role == "worker":
+            self.test = _test_from_master(options)
+        else:
+            self._next_test()
         self.settings = settings_from(options)
         preload(self.settings.tokenizer)  # before the first arrival is due (o200k_base is loaded already)
         worker = environment.runner.worker_index if self.role == "worker" else 0
@@ -199,6 +293,8 @@ class LoadSession:
         self._seeds = random.Random(f"{self.settings.seed}:users:{worker}")
         self.started = time.perf_counter()
         self.started_wall = time.time()
+        self.stopped, self.stop_reason, self.users_by_second = None, None, {}
+        self._written, self._reporters, self._finals = self.role == "worker", set(), set()
         self.metrics = LoadMetrics(self.started, phased=options.shape in PHASED_SHAPES)
         self.sweep_levels, self.user_levels, self.sweep_probe_rps, self.over_saturated = [], [], None, None
         self._listen()
@@ -224,6 +320,7 @@ class LoadSession:
 
     def on_report_to_master(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         data["servecheck"] = self.metrics.drain()
+        data["servecheck_test"] = self.test
         self._emit(MeasurementsSent())
 
     def on_reset_stats(self, **_: Any) -> None:
@@ -234,13 +331,43 @@ class LoadSession:
 
     def on_worker_report(self, client_id: str, data: dict[str, Any], **_: Any) -> None:
         if "servecheck" in data:
-            self.metrics.merge(LoadMetrics.from_dict(data["servecheck"]))
+            self._merge(client_id, data["servecheck"], data.get("servecheck_test", ""))
 
-    def on_test_stop(self, environment: Any, **_: Any) -> None:
+    def on_final_report(self, environment: Any, msg: Any, **_: Any) -> None:
+        self._merge(msg.node_id, msg.data["servecheck"], msg.data["test"])
+        self._finals.add(msg.node_id)
+
+    def _merge(self, client_id: str, measured: dict[str, Any], test: str) -> None:
+        """A worker's measurements into this test's, if they are of this test and it is not written yet."""
+        metrics = LoadMetrics.from_dict(measured)
+        if test == self.test and not self._written:
+            self.metrics.merge(metrics)
+            self._reporters.add(client_id)
+        elif metrics.total().requests or metrics.errors:
+            log.warning(
+                "servecheck: worker %s reported for a test already written (%s): left out", client_id, test
+            )
+
+    def on_test_stopping(self, **_: Any) -> None:
+        """The test ends now (a master's test_stop comes once its workers stopped, a second or more on)."""
         if self.stopped is None and self.started is not None:
             self.stopped = time.perf_counter()
+
+    def on_test_stop(self, environment: Any, **_: Any) -> None:
+        self.on_test_stopping()
         self._stop_watch()
         self._stop_probe()
+        if self.role == "worker":
+            # Before Locust's "stopped" goes out: the master has every request of the test when it
+            # hears that, not up to a report interval later.
+            try:
+                environment.runner.send_message(
+                    FINAL_MESSAGE, {"test": self.test, "servecheck": self.metrics.drain()}
+                )
+            except Exception as exc:  # the master is gone: nobody to tell
+                log.warning("servecheck: the final report did not go to the master: %s", exc)
+        elif not self._written:
+            self._finisher = gevent.spawn(self._finish_when_reported)
 
     def _stop_probe(self) -> None:
         for greenlet in (self._probe, self._scrape):
@@ -276,19 +403,50 @@ class LoadSession:
 
     def on_quit(self, exit_code: int, **_: Any) -> None:
         self._stop_watch()
-        out = self.out_dir
-        if self.role == "worker" or out is None or self.started is None or self.settings is None:
+        if self.role == "worker" or self.out_dir is None or self.started is None:
             self._emit(LoadFinished(None, ()))  # what a worker measured is in its samples file
             return
+        if self._finisher is not None:
+            self._finisher.kill(block=False)  # a quit: what the workers reported until now is all there is
+        self._finish()
+
+    def _unreported_workers(self) -> set[str]:
+        """The workers that sent load in this test and whose final report has not come."""
+        runner = self.environment.runner
+        if not isinstance(runner, MasterRunner):
+            return set()
+        sending = {c.id for c in runner.clients.values() if c.state in (STATE_RUNNING, STATE_SPAWNING)}
+        return (sending | self._reporters) - self._finals
+
+    def _finish_when_reported(self) -> None:
+        """Once a test stopped: wait for the final report of every worker that sent load, then write."""
+        deadline = time.monotonic() + FINAL_WAIT_S
+        while self._unreported_workers() and time.monotonic() < deadline:
+            gevent.sleep(0.05)
+        self._finish()
+
+    def _finish(self) -> None:
+        """Write the test's load.json (once): what it measured, and why it stopped."""
+        out = self.out_dir
+        if self._written or out is None or self.started is None or self.settings is None:
+            return
+        self._written = True
+        unreported = len(self._unreported_workers())
+        if unreported:
+            log.warning(
+                "servecheck: no final report from %d worker(s): their last seconds are missing", unreported
+            )
         elapsed = (self.stopped or time.perf_counter()) - self.started
         run_time = self.environment.parsed_options.run_time
         reason = self.stop_reason
         if reason is None:
-            reason = "interrupted" if run_time and elapsed < run_time - _COMPLETE_SLACK_S else "completed"
+            early = run_time and elapsed < run_time - _COMPLETE_SLACK_S
+            reason = (STOPPED_FROM_UI if self.interactive else "interrupted") if early else "completed"
             if reason == "completed" and self.metrics.total().requests < self.settings.requests:
                 reason = REQUESTS_UNFINISHED  # --duration ended a --requests run first
         options = self.environment.parsed_options
-        told = read_json(out / layout.STOP, strict=False) or {}  # `servecheck load` stopped us: why
+        # `servecheck load` stopped us: why
+        told = read_json((self.base_dir or out) / layout.STOP, strict=False) or {}
         reason = str(told.get("reason") or reason)
         if (
             reason == "target_unreachable"
@@ -307,6 +465,7 @@ class LoadSession:
             stop_reason=reason,
             signal=str(told.get("signal") or ""),
             server=self.scraper.summary() if self.scraper else None,
+            unreported=unreported,
             target={"embedded_mock": bool(profile), "mock_profile": profile or None},
             sweep={
                 "probe_rps": self.sweep_probe_rps,
@@ -334,6 +493,9 @@ class LoadSession:
             rate = self.settings.arrival_rate * (options.num_users or 1)
             self.sweep_levels = [Level(0.0, math.inf, rate)]
         ticks = int(options.run_time or 24 * 3600) + 3600  # bounded, though the quit kills it first
+        # A web UI test ends at the run time on its form (Locust's own timer); a form without one kept
+        # the last given (--duration's at first): this stops the test there if Locust did not.
+        bound = min(options.run_time or MAX_DURATION_S, MAX_DURATION_S) + _COMPLETE_SLACK_S
         for tick in range(ticks):
             gevent.sleep(1.0 if tick else 0.5)  # look mid-second: shapes change users on whole seconds
             elapsed = time.perf_counter() - self.started
@@ -351,8 +513,10 @@ class LoadSession:
             elif total.requests + sum(self.metrics.excluded.values()) >= self.settings.budget:
                 # every request of the budget has its answer (a master: as its workers reported)
                 self.stop_reason = "completed" if self.settings.requests else "max_requests"
+            if self.interactive and elapsed > bound:
+                self.stop_reason = "completed"
             if self.stop_reason:
-                runner.quit()
+                runner.stop() if self.interactive else runner.quit()
                 return
 
     def _watch_saturation(self, plan: Plan | None, elapsed: float) -> None:
@@ -381,6 +545,15 @@ class LoadSession:
                 "servecheck: over-saturated at %.2f req/s offered: the run stops",
                 self.over_saturated["offered_rps"],
             )
+
+
+def _test_from_master(options: Any) -> str:
+    """The folder of the test a worker's master started ("": not a web UI test)."""
+    name = str(getattr(options, "servecheck_test", "") or "")
+    if name and not layout.is_test_folder(name):
+        log.warning("servecheck: the master named its test %r: not a test folder; samples go to --out", name)
+        return ""
+    return name
 
 
 def _alive(pid: int) -> bool:
@@ -447,16 +620,19 @@ def _on_init(environment: Any, **_: Any) -> None:
     events.report_to_master.add_listener(session.on_report_to_master)
     events.worker_report.add_listener(session.on_worker_report)
     events.reset_stats.add_listener(session.on_reset_stats)
+    events.test_stopping.add_listener(session.on_test_stopping)
     events.test_stop.add_listener(session.on_test_stop)
     events.quit.add_listener(session.on_quit)
     if session.role != "master":  # a rate sweep's levels, as the master (or this process) sets them
         environment.runner.register_message(SWEEP_MESSAGE, session.on_sweep_levels)
+    if session.role == "master":
+        environment.runner.register_message(FINAL_MESSAGE, session.on_final_report)
     if session.role == "worker":  # it gets the master's (already judged) options at test start
         session.own_out = getattr(environment.parsed_options, "servecheck_out", "")
     else:
         session.check_options()
     if environment.web_ui is not None:
-        attach_web_ui(environment.web_ui, session.live_tables)
+        attach_web_ui(environment.web_ui, session.live_tables, session.judge_form)
 
 
 locust.events.init_command_line_parser.add_listener(add_arguments)

@@ -141,11 +141,13 @@ def build_results(
     target: dict[str, Any] | None = None,
     sweep: dict[str, Any] | None = None,
     server: dict[str, Any] | None = None,
+    unreported: int = 0,
 ) -> dict[str, Any]:
     """load.json, written once by the plugin: `signal` and `target` are what `servecheck load` told it
     (the signal it stopped the run for, the embedded mock it started); `sweep` what a rate sweep's
     master found (its probe's throughput, its levels, the over-saturation that stopped it); `server` what
-    the target's own metrics said (harness/load/server_metrics.py)."""
+    the target's own metrics said (harness/load/server_metrics.py); `unreported` how many workers'
+    final reports never came (their last seconds are missing)."""
     options = environment.parsed_options
     plan = plan_from_options(options) if environment.shape_class else None
     users = options.num_users or 1
@@ -213,6 +215,7 @@ def build_results(
             name: scenario_block(m, span, goodput) for name, m in sorted(metrics.scenarios.items())
         },
         "errors_by_kind": dict(metrics.errors),
+        "workers_unreported": unreported,
         "unfinished": metrics.unfinished(),  # in flight when the run ended: never answered, never measured
         "error_samples": metrics.error_samples,
         "open_loop": {"not_sent": metrics.not_sent, "send_lag_ms": metrics.send_lag.summary()}

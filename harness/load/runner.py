@@ -8,12 +8,16 @@ outright still leaves them. The embedded mock runs in a third process, so load g
 and server do not share a GIL. Every run is bounded: Locust's --run-time and our shape end it at
 --duration, and we terminate Locust ourselves if it overstays by STARTUP_GRACE_S.
 
+With --serve the web UI starts the tests instead (serve_load): Locust stays up until a signal, and
+each test it ran is a run folder of its own (RUN_DIR/tests/NNN), handed to the caller as it appears.
+
 Target: an explicit --base-url wins, then $OPENAI_BASE_URL / $DATABRICKS_HOST (by --api), else the
 embedded mock (profile "realistic", a random token).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import signal
@@ -150,16 +154,10 @@ def locust_command(config: LoadConfig, target: Target | None, out: Path) -> list
         "--exit-code-on-error",
         "0",
     ]
-    if config.web:  # the run starts at once as headless would, and Locust quits when it ends
-        command += [
-            "--autostart",
-            "--autoquit",
-            "0",
-            "--web-host",
-            WEB_HOST,
-            "--web-port",
-            str(config.web_port),
-        ]
+    if config.shows_web:
+        command += ["--web-host", WEB_HOST, "--web-port", str(config.web_port)]
+        if not config.serve:  # the run starts at once as headless would, and Locust quits when it ends
+            command += ["--autostart", "--autoquit", "0"]
     else:
         command.append("--headless")
     if target.mock is not None:
@@ -207,8 +205,46 @@ def run_load(
     """Run the load test; returns load.json's content (also written to `out`). Raises ConfigError,
     TargetUnreachable or LoadFailed. `on_progress` gets each live line (about one a second),
     `on_preflight` what the pre-flight found (the models discovered)."""
+    out = _run_folder(out)
+    deadline = config.duration_s + STARTUP_GRACE_S + (WORKERS_WAIT_S if config.master else 0)
+    _run_locust(config, out, deadline, _LiveTail(out / layout.LIVE, on_progress), on_preflight)
+    return _results(out)
+
+
+def serve_load(
+    config: LoadConfig,
+    out: Path,
+    on_test: Callable[[Path], None],
+    on_preflight: Callable[[Preflight], None] | None = None,
+) -> str:
+    """--serve: Locust's web UI starts the tests until a signal stops us; `on_test` gets each test's
+    run folder once it holds load.json. Returns
+    the signal's name ("SIGINT", "SIGTERM"); raises as run_load when Locust cannot start."""
+    out = _run_folder(out)
+    _run_locust(config, out, None, _NewTests(out / layout.TESTS, on_test), on_preflight)
+    told = read_json(out / layout.STOP, strict=False) or {}
+    if told.get("signal"):
+        return str(told["signal"])
+    _raise_refused(out)
+    raise LoadFailed(f"Locust ended: {_last_line(out / layout.LOCUST_LOG)}")
+
+
+def _run_folder(out: Path) -> Path:
     out = out.resolve()  # Locust runs in `out`: a relative path would land in a copy of itself
     out.mkdir(parents=True, exist_ok=True)
+    for stale in (layout.STOP, layout.CONFIG_ERROR, layout.LOAD):  # a reused folder: what its last run said
+        (out / stale).unlink(missing_ok=True)
+    return out
+
+
+def _run_locust(
+    config: LoadConfig,
+    out: Path,
+    deadline_s: float | None,
+    watch: Callable[[], None],
+    on_preflight: Callable[[Preflight], None] | None,
+) -> None:
+    """The target up (the embedded mock started), checked, and Locust run against it to its end."""
     with sigterm_as_interrupt(), open_target(config, out) as target:
         found = _preflight(config, target)
         if on_preflight:
@@ -218,12 +254,20 @@ def run_load(
             model=found.models.get("chat") or found.models.get("completions") or config.model,
             embedding_model=found.models.get("embeddings") or config.embedding_model,
         )
-        deadline = config.duration_s + STARTUP_GRACE_S + (WORKERS_WAIT_S if config.master else 0)
         command = locust_command(config, target, out)
-        _follow_locust(command, {**os.environ, **target.env}, out, deadline, on_progress)
+        _follow_locust(command, {**os.environ, **target.env}, out, deadline_s, watch)
+
+
+def _raise_refused(out: Path) -> None:
+    """ConfigError when Locust refused the options at start-up (config_error.txt says why)."""
     error_file = out / layout.CONFIG_ERROR
     if error_file.is_file():
         raise ConfigError(error_file.read_text().strip())
+
+
+def _results(out: Path) -> dict[str, Any]:
+    """load.json of a finished run; ConfigError (Locust refused the options) or LoadFailed without it."""
+    _raise_refused(out)
     results_file = out / layout.LOAD
     if not results_file.is_file():
         raise LoadFailed(f"Locust ended without results: {_last_line(out / layout.LOCUST_LOG)}")
@@ -233,36 +277,35 @@ def run_load(
 def run_worker(config: LoadConfig, out: Path) -> int:
     """Be a worker of a `servecheck load --master` run until the master ends it (Locust's own bounds: it
     gives up on a master it cannot reach within five minutes, or that goes silent for a minute; ours:
-    the longest run there is). Returns Locust's exit code; its samples land in `out`."""
-    out = out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    the longest run there is, none with --serve: every test is bounded by the master). Returns Locust's
+    exit code; its samples land in `out`."""
+    out = _run_folder(out)
     with sigterm_as_interrupt():
         command = locust_command(config, None, out)
-        return _follow_locust(command, dict(os.environ), out, MAX_DURATION_S + 2 * STARTUP_GRACE_S, None)
+        deadline = None if config.serve else MAX_DURATION_S + 2 * STARTUP_GRACE_S
+        return _follow_locust(command, dict(os.environ), out, deadline, lambda: None)
 
 
 def _follow_locust(
     command: list[str],
     env: dict[str, str],
     out: Path,
-    deadline_s: float,
-    on_progress: Callable[[dict[str, Any]], None] | None,
+    deadline_s: float | None,
+    watch: Callable[[], None],
 ) -> int:
-    """Run Locust to its end (at most `deadline_s`); returns its exit code. When we stop it early,
+    """Run Locust to its end (at most `deadline_s`; None: until a signal or its own end), calling
+    `watch` four times a second and once after; returns its exit code. When we stop it early,
     stop.json tells its plugin why (and which signal made us: "SIGINT", "SIGTERM"), so the load.json it
-    writes says so. `on_progress` gets each line of live.jsonl (a master or local run writes it)."""
-    live = out / layout.LIVE
-    on_line = on_progress or (lambda line: None)
+    writes says so."""
     with (out / layout.LOCUST_LOG).open("wb") as log:
         proc = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=out, start_new_session=True
         )
         reason, stop_signal = None, ""
-        deadline = time.monotonic() + deadline_s
-        offset = 0
+        deadline = time.monotonic() + deadline_s if deadline_s is not None else math.inf
         try:
             while proc.poll() is None:
-                offset = _tail(live, offset, on_line)
+                watch()
                 if time.monotonic() > deadline:
                     reason = "overran its duration"
                     break
@@ -273,22 +316,43 @@ def _follow_locust(
             write_json(out / layout.STOP, {"reason": reason, "signal": stop_signal})
         # SIGINT, as a Ctrl-C: while a shape runs, headless Locust has no SIGTERM handler yet.
         _stop(proc, STOP_WAIT_S, signal.SIGINT)
-        _tail(live, offset, on_line)
+        watch()
     return proc.returncode
 
 
-def _tail(path: Path, offset: int, on_line: Callable[[dict[str, Any]], None]) -> int:
-    """Hand every complete line after `offset` to `on_line`; returns the new offset."""
-    try:
-        with path.open("rb") as f:
-            f.seek(offset)
-            data = f.read()
-    except FileNotFoundError:
-        return offset
-    end = data.rfind(b"\n") + 1
-    for line in data[:end].splitlines():
-        on_line(orjson.loads(line))
-    return offset + end
+class _LiveTail:
+    """Each new complete line of live.jsonl (a master or local run writes one a second) to `on_line`."""
+
+    def __init__(self, path: Path, on_line: Callable[[dict[str, Any]], None]) -> None:
+        self.path, self.on_line, self.offset = path, on_line, 0
+
+    def __call__(self) -> None:
+        try:
+            with self.path.open("rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].splitlines():
+            self.on_line(orjson.loads(line))
+        self.offset += end
+
+
+class _NewTests:
+    """Each web UI test's folder (under `tests`) to `on_test`, once, when its load.json is there
+    (written whole, at once)."""
+
+    def __init__(self, tests: Path, on_test: Callable[[Path], None]) -> None:
+        self.tests, self.on_test, self.seen = tests, on_test, set[str]()
+
+    def __call__(self) -> None:
+        if not self.tests.is_dir():
+            return
+        for folder in sorted(self.tests.iterdir()):
+            if folder.name not in self.seen and (folder / layout.LOAD).is_file():
+                self.seen.add(folder.name)
+                self.on_test(folder)
 
 
 def _stop(proc: subprocess.Popen[bytes], wait_s: float, sig: int = signal.SIGTERM) -> None:

@@ -23,6 +23,7 @@ STOP = "stop.json"  # written by `servecheck load` before it stops Locust: why, 
 MOCK_URL = "mock.url"  # where the embedded mock of a load run listens, written by it once it does
 LOCUST_LOG = "locust.log"
 TRIALS = "trials"  # `servecheck load --slo-search`: a run folder per trial in here
+TESTS = "tests"  # tests started from Locust's web UI (`servecheck load --serve`): a run folder each
 REPORTS = {"html": "report.html", "md": "report.md"}  # `servecheck report`, by --format
 
 RESULTS = {"contract": CONTRACT, "load": LOAD}  # a run's kind -> its results file
@@ -31,3 +32,13 @@ RESULTS = {"contract": CONTRACT, "load": LOAD}  # a run's kind -> its results fi
 def samples(worker_index: int | None = None) -> str:
     """The samples file of one Locust process: workers (--processes) write one each."""
     return "samples.jsonl" if worker_index is None else f"samples.worker{worker_index}.jsonl"
+
+
+def test_folder(number: int) -> str:
+    """The run folder (under TESTS) of the `number`th test started from the web UI: 001, 002, ..."""
+    return f"{number:03d}"
+
+
+def is_test_folder(name: str) -> bool:
+    """A name test_folder() makes (a worker takes it from its master: nothing else becomes a path)."""
+    return len(name) >= 3 and name.isascii() and name.isdigit()

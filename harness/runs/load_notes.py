@@ -57,6 +57,14 @@ def load_notes(load: dict[str, Any]) -> list[Note]:
                 f" tok/s: {good:,} of {requests:,} requests ({share:.1%}) met {objectives}",
             )
         )
+    if load.get("workers_unreported"):
+        notes.append(
+            (
+                "warning",
+                f"{load['workers_unreported']} worker(s) sent no final report: their last seconds are"
+                " missing",
+            )
+        )
     if load.get("unfinished"):
         notes.append(
             ("note", f"{load['unfinished']:,} requests were in flight when the run ended (not measured)")

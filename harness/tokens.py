@@ -1,10 +1,12 @@
-"""Token counts from a real BPE tokenizer (OpenAI's o200k_base ranks, embedded in `bpe_openai`, offline).
+"""Token counts from a real BPE tokenizer (OpenAI's o200k_base ranks, shipped by `bpe_openai`, offline).
 
 Special-token text such as "<|endoftext|>" in user input is counted as ordinary text, never rejected.
 The mock and the contract checks count with o200k_base (encode, decode, count_tokens). A load run
 counts with the tokenizer it is given (`--tokenizer`, load_tokenizer): another of bpe_openai's
-encodings, a model's own tokenizer.json read by the `tokenizers` library, or a tiktoken ranks file
-encoded by tiktoken; nothing is downloaded.
+encodings, a model's own tokenizer.json read by the `tokenizers` library, or a tiktoken ranks file;
+nothing is downloaded. tiktoken encodes the ranks of OpenAI's encodings, bpe_openai's files among them
+(the same tokens: tests/test_tokens.py), because importing bpe_openai parses three encodings' ranks
+(over a second, in every mock and Locust process) where tiktoken reads the one asked for (half that).
 """
 
 from __future__ import annotations
@@ -23,15 +25,14 @@ _BPE_WARNING = {"message": "open_binary is deprecated", "category": DeprecationW
 ENCODING_NAME = "o200k_base"
 
 
+SHIPPED_SUFFIX = ".tiktoken.gz"  # bpe_openai's data files: tiktoken ranks, gzipped
+
+
 @cache
 def encoding() -> Any:
-    """The shared encoding (a bpe_openai.Encoding), loaded once per process when first needed: importing
-    bpe_openai loads its ranks (over a second), which a command that counts no token should not pay."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", **_BPE_WARNING)
-        import bpe_openai
-
-        return bpe_openai.get_encoding(ENCODING_NAME)
+    """The shared encoding (a tiktoken.Encoding of o200k_base), loaded once per process when first
+    needed: a command that counts no token does not pay for its ranks."""
+    return _shipped_tiktoken(ENCODING_NAME)
 
 
 def encode(text: str) -> list[int]:
@@ -80,7 +81,10 @@ def load_tokenizer(spec: str = "") -> Tokenizer:
                 f"--tokenizer {spec!r}: give the path of a tokenizer.json or a tiktoken ranks file, or one of"
                 f" {', '.join(names)}"
             )
-        with warnings.catch_warnings():
+        if _tiktoken_defines(spec):
+            model = _shipped_tiktoken(spec)
+            return Tokenizer(spec, model.encode_ordinary, model.decode)
+        with warnings.catch_warnings():  # one tiktoken has no definition of (voyage3_base)
             warnings.filterwarnings("ignore", **_BPE_WARNING)
             import bpe_openai
 
@@ -93,11 +97,34 @@ def load_tokenizer(spec: str = "") -> Tokenizer:
 def shipped_encodings() -> list[str]:
     """The encodings bpe_openai carries the ranks of (its data files). It names more (gpt2, r50k_base,
     p50k_base), but builds those through tiktoken, which downloads them: give their .tiktoken file."""
-    from importlib import resources
+    data = shipped_file(ENCODING_NAME).parent
+    return sorted(
+        p.name.removesuffix(SHIPPED_SUFFIX) for p in data.iterdir() if p.name.endswith(SHIPPED_SUFFIX)
+    )
 
-    suffix = ".tiktoken.gz"
-    data = resources.files("bpe_openai.data")
-    return sorted(item.name.removesuffix(suffix) for item in data.iterdir() if item.name.endswith(suffix))
+
+def shipped_file(name: str) -> Path:
+    """bpe_openai's ranks file of encoding `name`, found without importing bpe_openai."""
+    from importlib.util import find_spec
+
+    package = find_spec("bpe_openai")
+    assert package is not None and package.submodule_search_locations, "bpe-openai is a dependency"
+    return Path(next(iter(package.submodule_search_locations))) / "data" / f"{name}{SHIPPED_SUFFIX}"
+
+
+def _tiktoken_defines(name: str) -> bool:
+    """Whether tiktoken has the definition (split pattern, special tokens) of encoding `name`."""
+    from tiktoken_ext import openai_public
+
+    return name in openai_public.ENCODING_CONSTRUCTORS and name != "gpt2"
+
+
+def _shipped_tiktoken(name: str) -> Any:
+    """A tiktoken.Encoding of one of OpenAI's encodings, from the ranks bpe_openai ships."""
+    import gzip
+
+    path = shipped_file(name)
+    return _tiktoken(name, _parse_ranks(gzip.decompress(path.read_bytes()), path), name)
 
 
 def names_a_file(spec: str) -> bool:
@@ -131,15 +158,18 @@ def _tiktoken_file(path: Path) -> Tokenizer:
     """A tiktoken ranks file (lines of `<base64 token> <rank>`), encoded by tiktoken itself. The text
     is split before merging by the pattern of the OpenAI encoding the file is named after (p50k_base
     .tiktoken, ...), else by cl100k_base's; the name load.json records says which."""
+    split = path.stem if _tiktoken_defines(path.stem) else DEFAULT_SPLIT
+    name = f"{path} (tiktoken ranks, {split} split)"
+    model = _tiktoken(name, _read_ranks(path), split)
+    return Tokenizer(name, model.encode_ordinary, model.decode)
+
+
+def _tiktoken(name: str, ranks: dict[bytes, int], split: str) -> Any:
+    """tiktoken's encoding of `ranks`, split before merging by the pattern of OpenAI's encoding `split`,
+    with its special tokens (those whose ids the ranks leave free)."""
     import tiktoken
     from tiktoken_ext import openai_public
 
-    ranks = _read_ranks(path)
-    split = (
-        path.stem
-        if path.stem in openai_public.ENCODING_CONSTRUCTORS and path.stem != "gpt2"
-        else DEFAULT_SPLIT
-    )
     # tiktoken's definitions of its encodings (pattern, special tokens) load their ranks by URL; handed
     # the file's ranks instead, nothing is fetched.
     fetch = openai_public.load_tiktoken_bpe
@@ -150,35 +180,48 @@ def _tiktoken_file(path: Path) -> Tokenizer:
         openai_public.load_tiktoken_bpe = fetch
     taken = set(ranks.values())
     special = {text: rank for text, rank in definition["special_tokens"].items() if rank not in taken}
-    name = f"{path} (tiktoken ranks, {split} split)"
-    model = tiktoken.Encoding(
+    return tiktoken.Encoding(
         name, pat_str=definition["pat_str"], mergeable_ranks=ranks, special_tokens=special
     )
-    return Tokenizer(name, model.encode_ordinary, model.decode)
 
 
 def _read_ranks(path: Path) -> dict[bytes, int]:
-    import base64
-    import binascii
-
     try:
         if path.stat().st_size > MAX_RANKS_BYTES:
             raise ValueError(f"--tokenizer {path}: over {MAX_RANKS_BYTES // 2**20} MiB, not a ranks file")
         data = path.read_bytes()
     except OSError as exc:
         raise ValueError(f"--tokenizer {path}: cannot read it ({exc.strerror or exc})") from None
-    ranks: dict[bytes, int] = {}
-    for number, line in enumerate(data.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token, validate=True)] = int(rank)
-        except (ValueError, binascii.Error):
-            raise ValueError(
-                f"--tokenizer {path}: line {number} is not '<base64 token> <rank>': give a tokenizer.json,"
-                " a tiktoken ranks file, or an encoding's name"
-            ) from None
+    return _parse_ranks(data, path)
+
+
+def _parse_ranks(data: bytes, path: Path) -> dict[bytes, int]:
+    import binascii
+
+    lines = [line for line in data.splitlines() if line.strip()]
+    try:  # one comprehension: o200k_base's 200,000 lines in a quarter of a second
+        ranks = {
+            binascii.a2b_base64(token, strict_mode=True): int(rank) for token, rank in map(bytes.split, lines)
+        }
+    except (ValueError, binascii.Error):
+        number = next(
+            n for n, line in enumerate(data.splitlines(), 1) if line.strip() and not _rank_line(line)
+        )
+        raise ValueError(
+            f"--tokenizer {path}: line {number} is not '<base64 token> <rank>': give a tokenizer.json,"
+            " a tiktoken ranks file, or an encoding's name"
+        ) from None
     if not ranks:
         raise ValueError(f"--tokenizer {path}: no ranks in it")
     return ranks
+
+
+def _rank_line(line: bytes) -> bool:
+    import binascii
+
+    try:
+        token, rank = line.split()
+        binascii.a2b_base64(token, strict_mode=True), int(rank)
+    except (ValueError, binascii.Error):
+        return False
+    return True

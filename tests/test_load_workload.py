@@ -8,7 +8,6 @@ import gzip
 import itertools
 import json
 import random
-from importlib import resources
 from pathlib import Path
 
 import orjson
@@ -22,7 +21,7 @@ from test_load_run import results, servecheck_load
 
 from harness.load.prompts import prompt_text
 from harness.load.workload import Conversation, Turn, load_sharegpt, shared_prefixes
-from harness.tokens import decode, load_tokenizer
+from harness.tokens import decode, load_tokenizer, shipped_file
 from mock_server.textgen import text_ids
 
 SHAREGPT = [
@@ -182,7 +181,7 @@ def test_a_models_tokenizer_json_counts_and_cuts_prompts(tokenizer_json: Path) -
 @pytest.fixture(scope="module")
 def cl100k_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """OpenAI's cl100k_base.tiktoken, byte for byte: bpe_openai carries the very file, gzipped."""
-    packed = resources.files("bpe_openai.data").joinpath("cl100k_base.tiktoken.gz").read_bytes()
+    packed = shipped_file("cl100k_base").read_bytes()
     path = tmp_path_factory.mktemp("tiktoken") / "cl100k_base.tiktoken"
     path.write_bytes(gzip.decompress(packed))
     return path

@@ -40,8 +40,12 @@ def encode(text: str) -> list[int]:
 
 
 def decode(ids: list[int]) -> str:
-    """The text of `ids`; bytes that do not form whole UTF-8 characters become U+FFFD."""
-    return encoding().decode(ids)
+    """The text of `ids`; bytes that do not form whole UTF-8 characters become U+FFFD. KeyError for an
+    id that is not in the vocabulary."""
+    try:
+        return encoding().decode(ids)
+    except OverflowError:  # tiktoken's answer to an id below 0 or past 32 bits
+        raise KeyError(f"a token id out of range for {ENCODING_NAME}") from None
 
 
 @lru_cache(maxsize=8192)

@@ -27,9 +27,12 @@ demo: install
 	$(BIN)/servecheck report $(DEMO_OUT)/contract
 	$(BIN)/servecheck report $(DEMO_OUT)/load
 
+# deptry: every module the package imports is a dependency it declares (the wheel installs only those;
+# tests/test_wheel.py borrows this venv's packages instead of resolving them again, 50 s of pip).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry harness mock_server scenarios
 
 # Debian's chromium: tests/test_report.py opens the HTML report in it, headless.
 chromium:

@@ -49,7 +49,9 @@ RUN = [
     "--output-tokens",
     "16",
 ]
-pytestmark = [pytest.mark.timeout(60), pytest.mark.timing]
+# alone: three Locust processes against one, compared: beside another timing test the distributed run
+# was CPU-starved once in about ten fresh-clone runs (96 requests against the single run's 152).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.timing, pytest.mark.alone]
 
 
 @pytest.fixture(scope="module")

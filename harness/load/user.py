@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import random
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -105,6 +106,9 @@ class LLMUser(FastHttpUser):
     stream = False
     converses = False  # whether it holds conversations (ShareGPT, --turns, --shared-prefix): chat does
     max_inflight = 64  # open loop: an arrival finding this many of the user's requests in flight is not sent
+    # Verify the target's certificate (Locust's fast client does not by default): the token goes only to
+    # the host the URL names. A private CA: SSL_CERT_FILE, which OpenSSL reads (httpx too, pre-flight).
+    insecure = False
 
     def __init__(self, environment: Any) -> None:
         self.session = session_of(environment)
@@ -265,6 +269,8 @@ class LLMUser(FastHttpUser):
             timed_out = isinstance(cause, (gevent.Timeout, socket.timeout, TimeoutError))
             rec.error = "timeout" if timed_out else "connection"
             rec.detail = f"{rec.error}: {type(cause).__name__}"
+            if isinstance(cause, ssl.SSLError):  # which certificate check failed, in OpenSSL's words
+                rec.detail += f" ({getattr(cause, 'verify_message', '') or cause.reason})"
             if isinstance(cause, HTTPParseError) and _HEADER_LIMIT in str(cause):
                 rec.error, rec.detail = "too_large", f"{LIMIT}: {_HEADER_LIMIT}"
             return 0

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -95,3 +96,41 @@ def test_run_json_drops_credentials_from_the_base_url_flag() -> None:
 
     flags = flags_of(ContractConfig(base_url="https://alice:s3cr3t-pw@host.example/v1"))
     assert flags["base_url"] == "https://host.example/v1" and "s3cr3t" not in str(flags)
+
+
+def test_a_serve_folder_lists_each_of_its_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`servecheck load --serve` writes a run folder per web UI test under RUN_DIR/tests/: each is
+    listed with its own verdict, start and host (the form may change it); one still running (no
+    load.json) as partial."""
+    fake_run(
+        tmp_path, "older", "contract", "2026-01-01T10:00:00+00:00", {"verdict": "passed", "partial": False}
+    )
+    fake_run(tmp_path, "svc", "load", "2026-01-02T09:00:00+00:00", None)
+    tests = tmp_path / "svc" / "tests"
+    for name, started, verdict, partial, host in (
+        ("001", 1767348000, "passed", False, "http://127.0.0.1:1/v1"),  # 2026-01-02 10:00 UTC
+        ("002", 1767351600, "failed", True, "http://127.0.0.1:2/v1"),
+    ):
+        (tests / name).mkdir(parents=True)
+        result = {"verdict": verdict, "partial": partial, "started_at": started, "config": {"host": host}}
+        (tests / name / "load.json").write_text(json.dumps(result))
+    (tests / "003").mkdir()
+    runs = list_runs(tmp_path)
+    assert [r.path.relative_to(tmp_path).as_posix() for r in runs] == [
+        "svc/tests/002",
+        "svc/tests/001",
+        "svc/tests/003",  # no load.json yet: listed at the serve's start
+        "older",
+    ]
+    by_name = {r.path.name: r for r in runs}
+    assert (by_name["001"].verdict, by_name["001"].partial, by_name["001"].target) == (
+        "passed",
+        False,
+        "http://127.0.0.1:1/v1",
+    )
+    assert (by_name["002"].verdict, by_name["002"].partial) == ("failed", True)
+    assert (by_name["003"].verdict, by_name["003"].partial) == ("unknown", True)
+    assert by_name["002"].started_at == "2026-01-02T11:00:00+00:00"
+    monkeypatch.setenv("COLUMNS", "160")
+    code, output = invoke("runs", "list", "--base", str(tmp_path))
+    assert code == 0 and "svc/tests/002" in output and "127.0.0.1:2" in output, output

@@ -35,6 +35,7 @@ def list_command(
         return
     table = Table("started (UTC)", "kind", "target", "verdict", "partial", "folder")
     table.columns[0].no_wrap = True
+    table.columns[-1].overflow = "fold"  # a folder is copied from here: never cut short
     for run in runs:
         style = VERDICT_STYLE.get(run.verdict, "yellow")
         table.add_row(
@@ -43,6 +44,6 @@ def list_command(
             run.target,
             f"[{style}]{run.verdict}[/]",
             "[yellow]partial[/]" if run.partial else "",
-            run.path.name,
+            str(run.path.relative_to(base)),
         )
     console.print(table)

@@ -101,9 +101,37 @@ def read_entry(run_dir: Path) -> RunEntry | None:
     )
 
 
+def read_entries(run_dir: Path) -> list[RunEntry]:
+    """A run folder's entry; a `servecheck load --serve` folder's are its tests (RUN_DIR/tests/NNN), each
+    with its own results, started time and host (the web UI's form may change it)."""
+    entry = read_entry(run_dir)
+    tests = run_dir / layout.TESTS
+    if entry is None or not tests.is_dir():
+        return [entry] if entry else []
+    entries = []
+    for folder in sorted(p for p in tests.iterdir() if p.is_dir() and layout.is_test_folder(p.name)):
+        result = read_json(folder / layout.LOAD, strict=False) or {}
+        started = result.get("started_at")
+        host = (result.get("config") or {}).get("host")
+        embedded = (result.get("target") or {}).get("embedded_mock")
+        entries.append(
+            RunEntry(
+                path=folder,
+                started_at=datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
+                if isinstance(started, int | float)
+                else entry.started_at,
+                kind=entry.kind,
+                target="embedded mock" if embedded else str(host or entry.target),
+                verdict=_verdict(result or None),
+                partial=not result or bool(result.get("partial")),
+            )
+        )
+    return entries
+
+
 def list_runs(base: Path) -> list[RunEntry]:
-    """Every run under `base` that has a run.json, newest first."""
+    """Every run under `base` that has a run.json (a serve folder: each of its tests), newest first."""
     if not base.is_dir():
         return []
-    entries = [entry for path in base.iterdir() if path.is_dir() and (entry := read_entry(path))]
+    entries = [entry for path in base.iterdir() if path.is_dir() for entry in read_entries(path)]
     return sorted(entries, key=lambda e: (e.started_at, e.path.name), reverse=True)

@@ -13,13 +13,11 @@ import datetime
 import ipaddress
 import json
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from asgi_support import serving
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -29,7 +27,6 @@ from test_load_run import load_env, servecheck_load
 
 from mock_server.app import create_app
 from mock_server.profile import load_profile
-from mock_server.server import bind, url_of
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.slow]
 TOKEN = "sk-tls-test-5e1f"
@@ -72,26 +69,8 @@ def tls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     )
     (folder / "profile.yaml").write_text(PROFILE)
     app = create_app(load_profile(folder / "profile.yaml"), TOKEN)
-    config = uvicorn.Config(
-        app,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        ssl_certfile=str(folder / "cert.pem"),
-        ssl_keyfile=str(folder / "key.pem"),
-    )
-    server, sock = uvicorn.Server(config), bind("127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield url_of(sock).replace("http://", "https://"), folder / "ca.pem"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serving(app, ssl_certfile=str(folder / "cert.pem"), ssl_keyfile=str(folder / "key.pem")) as url:
+        yield url, folder / "ca.pem"
 
 
 def test_a_load_run_over_tls_with_the_targets_ca(tls: tuple[str, Path], tmp_path: Path) -> None:

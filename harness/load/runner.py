@@ -218,8 +218,8 @@ def serve_load(
     on_preflight: Callable[[Preflight], None] | None = None,
 ) -> str:
     """--serve: Locust's web UI starts the tests until a signal stops us; `on_test` gets each test's
-    run folder once it holds load.json. Returns
-    the signal's name ("SIGINT", "SIGTERM"); raises as run_load when Locust cannot start."""
+    run folder once it holds load.json. Returns the signal's name ("SIGINT", "SIGTERM"); raises as
+    run_load when Locust cannot start."""
     out = _run_folder(out)
     _run_locust(config, out, None, _NewTests(out / layout.TESTS, on_test), on_preflight)
     told = read_json(out / layout.STOP, strict=False) or {}

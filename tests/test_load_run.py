@@ -61,7 +61,7 @@ def test_every_scenario_on_the_embedded_mock_with_two_processes(tmp_path: Path) 
         "--users",
         "12",
         "--duration",
-        "6s",  # 4 s answered only 12 (24 sent) in a fresh-clone run on a machine loaded to a stall
+        "6s",
         "--processes",
         "2",
         "--validate-sample",
@@ -77,7 +77,10 @@ def test_every_scenario_on_the_embedded_mock_with_two_processes(tmp_path: Path) 
     # The mock validates every request against the schemas: no error means every body was valid,
     # and every response (streams reassembled) passed our own validation too.
     assert run["errors"] == 0 and run["errors_by_kind"] == {}
-    assert run["validated"] == run["requests"] > 20
+    # Every answer validated, and every user sent (how many answers came in 6 s is the machine's: a
+    # fresh-clone run loaded to a stall had 12 answered and 12 in flight at 4 s).
+    assert run["validated"] == run["requests"] >= len(SCENARIOS)
+    assert run["requests"] + run["unfinished"] >= 12
     assert run["config"]["workers"] == 2 and run["target"]["embedded_mock"]
     assert not run["partial"] and run["slo_passed"]
     streams = [name for name in SCENARIOS if name not in ("chat", "completions", "embeddings")]

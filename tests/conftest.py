@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.wire import redact
 from mock_server.server import running_mock
 
 
@@ -54,3 +55,12 @@ def pytest_report_header() -> str:
 
     names = ("hypothesis", "schemathesis", "jsonschema-rs", "pytest")
     return "servecheck generator stack: " + ", ".join(f"{name} {version(name)}" for name in names)
+
+
+@pytest.fixture(autouse=True)
+def _forget_kept_secrets() -> Iterator[None]:
+    """A secret a test's client kept is masked in what this process writes for the rest of its life (a
+    command starts with its own): without this, an xdist worker's redaction pattern would grow with
+    every test's token and be rebuilt at each."""
+    yield
+    redact._KEPT.clear()

@@ -67,3 +67,16 @@ def test_kept_secrets_are_masked_in_what_the_process_prints(monkeypatch: pytest.
     stream.write(f"echo: {escaped(SECRET)}\n")
     assert out.getvalue() == f"echo: {MASK}\n"
     assert redact(SECRET) == MASK  # no secrets passed: the kept ones still count
+
+
+def test_a_long_key_is_masked_as_one_run_in_any_mixture_of_spellings() -> None:
+    """OpenAI project keys run to 164 characters: a run of any length is one mask, however spelled."""
+    key = "sk-proj-" + "".join(SECRET[i % len(SECRET)] for i in range(7, 163))
+    mixed = key[:50] + escaped(key[50:90]) + percent(key[90:130]) + key[130:]
+    for leak in (key, mixed, key[40:140], escaped(key)):
+        assert redact(f"[{leak}]", [key]) == f"[{MASK}]"
+        assert redact_bytes(f"[{leak}]".encode(), [key]) == f"[{MASK}]".encode()
+    assert (
+        redact(f"{key[: FRAGMENT - 1]}|{key[-FRAGMENT + 1 :]}", [key])
+        == f"{key[: FRAGMENT - 1]}|{key[-FRAGMENT + 1 :]}"
+    )

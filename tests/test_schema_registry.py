@@ -124,6 +124,14 @@ def _schema(name: str, **body: Any) -> dict[str, Any]:
     [
         ({"a": '{"type": "object",'}, r"^a\.json: not JSON: "),
         ({"a": _schema("a", type=5)}, r"^a\.json: not a valid JSON Schema: 5 is not valid under any"),
+        (  # judged as 2020-12, as every schema here: a meta-schema it names is never fetched
+            {"a": {**_schema("a", type=5), "$schema": "http://127.0.0.1:9/meta"}},
+            r"^a\.json: not a valid JSON Schema: 5 is not valid under any",
+        ),
+        (
+            {"a": _schema("a", properties={"x": {"minimum": "1"}})},
+            r"^a\.json: not a valid JSON Schema: \"1\" is not of type \"number\"",
+        ),
         ({"a": {"type": "object"}}, r"^a\.json: has no \$id$"),
         (
             {"a": _schema("a", properties={"x": {"$ref": "b.json#/$defs/gone"}})},
@@ -134,7 +142,15 @@ def _schema(name: str, **body: Any) -> dict[str, Any]:
             r"^a\.json: recursive \$ref '#': schemas must stay non-recursive$",
         ),
     ],
-    ids=["not-json", "not-a-schema", "no-id", "dangling-ref", "recursive-ref"],
+    ids=[
+        "not-json",
+        "not-a-schema",
+        "names-another-meta-schema",
+        "a-bad-keyword-deep-in",
+        "no-id",
+        "dangling-ref",
+        "recursive-ref",
+    ],
 )
 def test_broken_schema_folder_raises_a_clear_error(
     tmp_path: Path, files: dict[str, Any], message: str

@@ -41,12 +41,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert built.returncode == 0, built.stderr
     (wheel,) = base.glob("servecheck-*.whl")
-    venv.create(base / "venv", with_pip=True)
+    venv.create(base / "venv")  # no pip of its own (ensurepip: 7 s of CPU); this one installs into it
     bin_dir = base / "venv" / "bin"
     done = _run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(bin_dir / "python"), "install", "--quiet",
+         "--no-compile", "--no-deps", str(wheel)],
         base,
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     site = _run(
         [str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base

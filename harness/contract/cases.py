@@ -48,6 +48,12 @@ class _Reproduced(Exception):
     pass
 
 
+class _Spent(BaseException):
+    """The shrinking's budget is spent: a BaseException, so Hypothesis does not take it for a failure to
+    shrink but lets it end the search (else its shrinker goes on drawing values nobody sends, seconds of
+    CPU per failure group)."""
+
+
 def shrink(
     strategy: st.SearchStrategy[T], examples: int, seed: int, fails: Callable[[T], bool], budget: int
 ) -> T | None:
@@ -68,7 +74,7 @@ def shrink(
         nonlocal calls
         check_stop()
         if calls >= budget or stopped:
-            return
+            raise _Spent
         calls += 1
         try:
             failed = fails(value)
@@ -79,8 +85,8 @@ def shrink(
             smallest.append(value)
             raise _Reproduced
 
-    # The final replay may stop raising once the budget is spent: Hypothesis calls that flaky.
-    with contextlib.suppress(_Reproduced, hypothesis.errors.HypothesisException, BaseExceptionGroup):
+    # Hypothesis replays the smallest failure at the end: if that is past the budget, it ends as spent.
+    with contextlib.suppress(_Reproduced, _Spent, hypothesis.errors.HypothesisException, BaseExceptionGroup):
         probe()
     if stopped:
         raise stopped[0]

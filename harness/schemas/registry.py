@@ -13,13 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 import orjson
 import referencing
 import referencing.jsonschema
 
 from harness.paths import SCHEMAS_DIR
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
 class SchemaLoadError(Exception):
@@ -145,8 +146,12 @@ def _read(path: Path, lenient: bool) -> dict[str, Any]:
     except orjson.JSONDecodeError as exc:
         raise SchemaLoadError(f"{path.name}: not JSON: {exc}") from None
     try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except jsonschema.SchemaError as exc:
+        # Against 2020-12's meta-schema whatever `$schema` says (an unknown one would be fetched), in
+        # Rust: 3 ms for our 24 files where jsonschema's check_schema took 0.6 s of every start-up.
+        jsonschema_rs.meta.validate(
+            {**schema, "$schema": DRAFT_2020_12} if isinstance(schema, dict) else schema
+        )
+    except jsonschema_rs.ValidationError as exc:
         raise SchemaLoadError(f"{path.name}: not a valid JSON Schema: {exc.message}") from None
     if isinstance(schema, dict) and "$id" not in schema and lenient:
         schema = {"$id": path.resolve().as_uri(), **schema}

@@ -16,7 +16,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -57,6 +57,11 @@ def _char(c: str) -> str:
     return "(?:" + "|".join(sorted(spellings, key=len, reverse=True)) + ")"
 
 
+def _starts(secret: str) -> range:
+    """Where the secret's FRAGMENT-long windows start (one window, the whole of a shorter secret)."""
+    return range(max(1, len(secret) - FRAGMENT + 1))
+
+
 class _Spelled:
     """The patterns for one set of secrets, in one string type (str or bytes): every FRAGMENT-long
     window of each secret, in any spelling, as one alternation with a group per window (which says
@@ -66,12 +71,12 @@ class _Spelled:
     start's window followed by nested optional characters) grew with the square of it and took 3 s
     to compile for a 164-character OpenAI project key, in every process that holds one."""
 
-    def __init__(self, secrets: list[str], encode: Any) -> None:
+    def __init__(self, secrets: list[str], encode: Callable[[str], Any]) -> None:
         self.where: list[tuple[int, int]] = []  # group number - 1 -> (secret, first character)
         windows = []
         for number, secret in enumerate(secrets):
             chars = [_char(c) for c in secret]
-            for start in range(max(1, len(secret) - FRAGMENT + 1)):
+            for start in _starts(secret):
                 windows.append("(" + "".join(chars[start : start + FRAGMENT]) + ")")
                 self.where.append((number, start))
         self.windows = re.compile(encode("|".join(windows)))
@@ -98,7 +103,7 @@ class _Redactor:
     def __init__(self, secrets: frozenset[str]) -> None:
         ordered = sorted(secrets, key=len, reverse=True)
         self.reach = FRAGMENT + 6 * max(map(len, ordered))  # an escaped secret is at most 6x longer
-        windows = {s[i : i + FRAGMENT] for s in ordered for i in range(max(1, len(s) - FRAGMENT + 1))}
+        windows = {s[i : i + FRAGMENT] for s in ordered for i in _starts(s)}
         codes = sorted({ord(c) for s in ordered for c in s if ord(c) < 0x80})
         hexes = "|".join(f"{c:02x}|{c:02X}" for c in codes)
         self.text = (

@@ -4,6 +4,7 @@ bpe-openai would show, or under -W error fail, in every one of them)."""
 
 from __future__ import annotations
 
+import marshal
 import random
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import warnings
 
 import pytest
 
+from harness import tokens
 from harness.load.prompts import prompt_text
 from harness.tokens import load_tokenizer
 
@@ -51,3 +53,22 @@ def test_our_encodings_are_bpe_openai_s(name: str) -> None:
         assert ours.decode(reference.encode_ordinary(text)) == reference.decode(
             reference.encode_ordinary(text)
         )
+
+
+def test_the_shipped_ranks_are_kept_parsed_in_the_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsed once, then read from $XDG_CACHE_HOME/servecheck; a damaged or unwritable cache only costs
+    the parse."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tokens.shipped_file("cl100k_base")
+    parsed = tokens._shipped_ranks(source)
+    (kept,) = (tmp_path / "cache" / "servecheck").glob("cl100k_base.tiktoken.gz.*.marshal")
+    assert len(parsed) > 100_000 and tokens._shipped_ranks(source) == parsed
+
+    kept.write_bytes(marshal.dumps({b"only": 0}))  # what is kept is what is read
+    assert tokens._shipped_ranks(source) == {b"only": 0}
+    kept.write_bytes(kept.read_bytes()[:5])  # cut short: parsed again, and kept whole again
+    assert tokens._shipped_ranks(source) == parsed and marshal.loads(kept.read_bytes()) == parsed
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # no folder can be made there
+    assert tokens._shipped_ranks(source) == parsed

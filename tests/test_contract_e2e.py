@@ -119,9 +119,10 @@ def test_a_mock_defect_fails_its_check(defect: str, tmp_path: Path) -> None:
         code, output = contract(
             "--base-url", root + "/v1", "--model", "mock-chat", "--embedding-model", "mock-embed",
             "--reasoning-model", "mock-reasoning", "--families", family, "--level", "strict",
-            "--out", str(tmp_path),
+            "--no-shrink", "--out", str(tmp_path),
             env={**clean_env(), "OPENAI_API_KEY": token},
         )  # fmt: skip
+    # Detection is what this proves (shrinking has its own tests): the first example of each group
     assert code == 1, output
     failures = report(tmp_path)["families"][family]["failures"]
     caught = next(f for f in failures if f["check"] == CAUGHT_BY[defect])
@@ -146,18 +147,35 @@ def test_a_seed_reproduces_the_run(tmp_path: Path) -> None:
     assert runs[0] == runs[1]
 
 
-def test_a_failure_is_shrunk_to_a_small_request(tmp_path: Path) -> None:
+def test_a_failure_is_shrunk_to_a_small_request_unless_told_not_to(tmp_path: Path) -> None:
+    """Shrinking costs requests (at most SHRINK_BUDGET a group); --no-shrink keeps the first example
+    and sends only the planned requests, with the same verdict and failure groups."""
     token = secrets.token_urlsafe(16)
+    runs = {}
     with running_mock(token=token, defects=["usage_mismatch"]) as root:
-        code, _ = contract(
-            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat", "--out", str(tmp_path),
-            env={**clean_env(), "OPENAI_API_KEY": token},
-        )  # fmt: skip
-    assert code == 1
-    failure = report(tmp_path)["families"]["chat"]["failures"][0]
+        for name, extra in (("shrunk", ()), ("first", ("--no-shrink",))):
+            code, _ = contract(
+                "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat",
+                "--out", str(tmp_path / name), *extra, env={**clean_env(), "OPENAI_API_KEY": token},
+            )  # fmt: skip
+            assert code == 1
+            runs[name] = report(tmp_path / name)
+    failure = runs["shrunk"]["families"]["chat"]["failures"][0]
     assert failure["shrunk"] is True
     messages = failure["request"]["body"]["messages"]
     assert len(messages) == 1 and len(str(messages[0]["content"])) < 40
+
+    kept = runs["first"]["families"]["chat"]["failures"]
+    shrunk_groups = runs["shrunk"]["families"]["chat"]["failures"]
+    assert [f["signature"] for f in kept] == [f["signature"] for f in shrunk_groups]
+    assert all(f["shrunk"] is False for f in kept)
+    with running_mock(token=token) as root:  # the same seed against a clean mock: the planned requests
+        code, _ = contract(
+            "--base-url", root + "/v1", "--model", "mock-chat", "--families", "chat",
+            "--out", str(tmp_path / "clean"), env={**clean_env(), "OPENAI_API_KEY": token},
+        )  # fmt: skip
+    assert code == 0
+    assert runs["first"]["requests"] == report(tmp_path / "clean")["requests"] < runs["shrunk"]["requests"]
 
 
 def test_families_without_a_model_or_route_are_skipped(tmp_path: Path) -> None:

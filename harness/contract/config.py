@@ -17,6 +17,8 @@ from harness.targets import TOKEN_ENV, ConfigError, check_target, live_base_url
 FAMILIES = tuple(CONTRACT)
 DEFAULT_FAMILIES = tuple(name for name, family in CONTRACT.items() if not family.opt_in)
 
+SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
+
 
 @dataclass
 class ContractConfig:
@@ -34,7 +36,7 @@ class ContractConfig:
     rate: float | None = None
     concurrency: int = 4
     timeout: float = 30.0
-    shrink: bool = True
+    no_shrink: bool = False  # keep each failure group's first example: no extra requests
     level: str = DEFAULT_LEVEL  # checks at this level or stronger fail the run; weaker ones warn
     require: tuple[str, ...] = ()  # optional features whose clean refusal is a failure, not UNSUPPORTED
     baseline: Path | None = None  # known failure groups: only new ones fail the run
@@ -116,6 +118,13 @@ OPTIONS = bind(
         Option("rate", "At most this many requests per second.", float, optional=True),
         Option("concurrency", "Requests in flight at once.", int),
         Option("timeout", "Seconds a request (a whole stream included) may take.", float),
+        Option(
+            "no_shrink",
+            "Keep each failure's first request instead of shrinking it to a minimal one (up to"
+            f" {SHRINK_BUDGET} more requests a failure group).",
+            bool,
+            flag="--no-shrink",
+        ),
         Option("level", "Checks that fail the run: spec, compat (spec + compat) or strict (all)."),
         Option(
             "require",

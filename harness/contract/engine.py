@@ -25,7 +25,7 @@ from harness.contract import adaptive, clients
 from harness.contract.adaptive import Probed
 from harness.contract.baseline import compare
 from harness.contract.cases import draw, shrink
-from harness.contract.config import ContractConfig
+from harness.contract.config import SHRINK_BUDGET, ContractConfig
 from harness.contract.events import (
     ExchangeJudged,
     FailureGroupFound,
@@ -54,7 +54,6 @@ from harness.wire.envelopes import declined_feature, envelope_message
 from harness.wire.exchange import REFUSED, Exchange, Request, Response
 
 EXCERPT_BYTES = 2000
-SHRINK_BUDGET = 40  # extra requests one failure group may spend on shrinking
 SHRUNK_GROUPS = 8  # groups of a family shrunk at most; the others keep their first example
 SEQUENCED = ("adaptive", "clients")  # families whose requests are built one after another, not drawn
 NOT_SERVED = (404, 405, 501)  # an optional probe's route is not there: nothing to judge, and said so
@@ -187,7 +186,7 @@ class ContractEngine:
         if not auth_verified and fam.family != "auth":
             self._fail_if_auth_rejected(exchanges)
             auth_verified = any(ex.expect == "success" for ex in exchanges)
-        self._judge(fam, sent, minimize=self.config.shrink)
+        self._judge(fam, sent, minimize=not self.config.no_shrink)
         return auth_verified
 
     def _probe(self, fam: FamilyResult) -> tuple[list[Sent], BaseException | None] | None:

@@ -23,6 +23,7 @@ files are their handler (harness/load/files.py), as the contract engine's output
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import math
 import os
@@ -37,6 +38,7 @@ from typing import Any
 
 import gevent
 import locust
+from locust import argument_parser
 from locust.runners import STATE_RUNNING, STATE_SPAWNING, MasterRunner, WorkerRunner
 from locust.util.timespan import parse_timespan
 
@@ -635,6 +637,25 @@ def _on_init(environment: Any, **_: Any) -> None:
         attach_web_ui(environment.web_ui, session.live_tables, session.judge_form)
 
 
+def _parse_locust_defaults_once() -> None:
+    """Locust's worker, on each spawn message, builds and parses its whole argument parser again for
+    every option the master sent (`argument_parser.default_args_dict()` inside a comprehension: 88
+    times with ours, 0.16 s on a quiet machine) while no other greenlet runs. On a loaded machine
+    that held both workers of a `--processes 2` run for over 3 s: they missed their heartbeats, the
+    master dropped them ("failed to send heartbeat") and the test ended without a request. Locust's
+    own defaults do not change within a process: parsed once, each caller gets a copy."""
+    if getattr(argument_parser.default_args_dict, "parsed_once", False):
+        return
+    parse = functools.cache(argument_parser.default_args_dict)
+
+    def defaults() -> dict:
+        return dict(parse())
+
+    defaults.parsed_once = True  # type: ignore[attr-defined]
+    argument_parser.default_args_dict = defaults
+
+
+_parse_locust_defaults_once()
 locust.events.init_command_line_parser.add_listener(add_arguments)
 locust.events.init.add_listener(_on_init)
 # The tokenizer and the prompt corpus (a second or more) load as the locustfile is imported: before any

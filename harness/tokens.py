@@ -131,9 +131,17 @@ def _shipped_tiktoken(name: str) -> Any:
     return _tiktoken(name, _shipped_ranks(shipped_file(name)), name)
 
 
-def cache_dir() -> Path:
-    """Where servecheck keeps what it can rebuild: $XDG_CACHE_HOME/servecheck, else ~/.cache/servecheck."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "servecheck"
+def cache_dir() -> Path | None:
+    """Where servecheck keeps what it can rebuild: $XDG_CACHE_HOME/servecheck (an absolute one, as the
+    XDG spec says), else ~/.cache/servecheck; None with no home to resolve (a container's user without
+    one), rather than a folder named "~" wherever the process runs."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "servecheck"
 
 
 def _shipped_ranks(path: Path) -> dict[bytes, int]:
@@ -143,19 +151,22 @@ def _shipped_ranks(path: Path) -> dict[bytes, int]:
     import gzip
     import marshal
 
+    folder = cache_dir()
     stat = path.stat()
     version = "".join(map(str, sys.version_info[:2]))
-    kept = cache_dir() / f"{path.name}.{stat.st_size}.{stat.st_mtime_ns}.py{version}.marshal"
-    with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
-        ranks = marshal.loads(kept.read_bytes())
-        if isinstance(ranks, dict) and ranks:
-            return ranks
+    kept = folder / f"{path.name}.{stat.st_size}.{stat.st_mtime_ns}.py{version}.marshal" if folder else None
+    if kept is not None:
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+            ranks = marshal.loads(kept.read_bytes())
+            if isinstance(ranks, dict) and ranks:
+                return ranks
     ranks = _parse_ranks(gzip.decompress(path.read_bytes()), path)
-    with contextlib.suppress(OSError):  # a read-only home: parse each time
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-        partial.write_bytes(marshal.dumps(ranks))
-        os.replace(partial, kept)  # whole or not at all, whoever else writes it at the same time
+    if kept is not None:
+        with contextlib.suppress(OSError):  # a read-only home: parse each time
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            partial.write_bytes(marshal.dumps(ranks))
+            os.replace(partial, kept)  # whole or not at all, whoever else writes it at the same time
     return ranks
 
 

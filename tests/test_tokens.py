@@ -72,3 +72,11 @@ def test_the_shipped_ranks_are_kept_parsed_in_the_cache(tmp_path, monkeypatch: p
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # no folder can be made there
     assert tokens._shipped_ranks(source) == parsed
+
+    # No home to resolve (a relative XDG_CACHE_HOME is ignored, as its spec says): parsed, and no
+    # folder called "~" (or "relative") appears where the process runs.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    monkeypatch.setattr(tokens.os.path, "expanduser", lambda path: path)
+    assert tokens.cache_dir() is None and tokens._shipped_ranks(source) == parsed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "file"]

@@ -73,14 +73,15 @@ class _Spelled:
 
     def __init__(self, secrets: list[str], encode: Callable[[str], Any]) -> None:
         self.where: list[tuple[int, int]] = []  # group number - 1 -> (secret, first character)
+        self.chars: list[list[re.Pattern]] = []
         windows = []
         for number, secret in enumerate(secrets):
             chars = [_char(c) for c in secret]
             for start in _starts(secret):
                 windows.append("(" + "".join(chars[start : start + FRAGMENT]) + ")")
                 self.where.append((number, start))
+            self.chars.append([re.compile(encode(c)) for c in chars])
         self.windows = re.compile(encode("|".join(windows)))
-        self.chars = [[re.compile(encode(_char(c))) for c in secret] for secret in secrets]
 
     def run_end(self, data: Any, found: re.Match, stop: int) -> int:
         """Where the secret's run that `found` opens ends: each next character of that secret, in any
